@@ -1,0 +1,54 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything else is optional.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: help install run test test-fast test-strict lint bench minio up down clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed"'
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[postgres,test,dev]'
+	touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install the gateway with test and dev tools
+
+run: $(STAMP)  ## local S3 (MinIO if installed, else moto) + the gateway on SQLite, at :8000
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash deploy/dev/run.sh
+
+test: $(STAMP)  ## the whole suite against moto running as a server, on SQLite
+	$(BIN)/python -m pytest -m "not strict" $(PYTEST_ARGS)
+
+test-fast: $(STAMP)  ## unit tests only
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+test-strict: $(STAMP)  ## integration + strict tests against a throwaway Ceph RGW
+	bash deploy/ceph/rgw.sh install
+	bash deploy/ceph/rgw.sh start
+	eval "$$(bash deploy/ceph/rgw.sh env)" && $(BIN)/python -m pytest tests/integration $(PYTEST_ARGS); \
+	  status=$$?; bash deploy/ceph/rgw.sh stop; exit $$status
+
+lint: $(STAMP)  ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: $(STAMP)  ## benchmarks (medians and ratios against an in-run baseline)
+	$(BIN)/python bench/initiate.py
+
+minio:  ## a local MinIO on :9000 (needs a minio binary or Docker)
+	bash deploy/dev/minio.sh
+
+up:  ## docker compose: gateway + MinIO + PostgreSQL
+	docker compose -f deploy/docker-compose.yml up --build -d
+
+down:  ## stop the compose stack
+	docker compose -f deploy/docker-compose.yml down
+
+clean:  ## remove the venv, local state and caches
+	rm -rf $(VENV) .run .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -1,0 +1,224 @@
+"""Request and response schemas of the native API (marshmallow)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+
+from gateway.uploads.checksums import parse_crc32c
+from gateway.uploads.planning import S3_MAX_PARTS
+from gateway.uploads.state import UploadState
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_MAX_METADATA_BYTES = 8192
+
+
+def _no_control_characters(value: str) -> None:
+    if _CONTROL.search(value):
+        raise ValidationError("must not contain control characters")
+
+
+def _crc32c_text(value: str) -> None:
+    try:
+        parse_crc32c(value)
+    except ValueError as exc:
+        raise ValidationError(f"not a CRC32C: {exc}") from exc
+
+
+class PartRangeSchema(Schema):
+    """Shared bound of a part number."""
+
+    part_number = fields.Integer(required=True, strict=True,
+                                 validate=validate.Range(1, S3_MAX_PARTS))
+
+
+class InitiateSchema(Schema):
+    """POST /v1/uploads."""
+
+    filename = fields.String(required=True, validate=[validate.Length(1, 1024),
+                                                      _no_control_characters])
+    content_type = fields.String(load_default="application/octet-stream",
+                                 validate=[validate.Length(1, 255), _no_control_characters])
+    num_bytes = fields.Integer(strict=True, allow_none=True, load_default=None,
+                               validate=validate.Range(min=0))
+    resume_if_started = fields.Boolean(load_default=False)
+    part_size = fields.Integer(strict=True, load_default=None, allow_none=True,
+                               validate=validate.Range(min=1),
+                               metadata={"description": "A hint; the server chooses."})
+    metadata = fields.Dict(keys=fields.String(validate=[validate.Length(1, 128),
+                                                        _no_control_characters]),
+                           values=fields.String(validate=validate.Length(max=1024)),
+                           load_default=dict)
+
+    @validates("metadata")
+    def _metadata_size(self, value: dict[str, str], **_: Any) -> None:
+        total = sum(len(k.encode()) + len(v.encode()) for k, v in value.items())
+        if total > _MAX_METADATA_BYTES or len(value) > 64:
+            raise ValidationError(f"at most 64 entries and {_MAX_METADATA_BYTES} bytes")
+
+
+class PartUrlSchema(PartRangeSchema):
+    """One presigned part URL."""
+
+    url = fields.String(required=True)
+    expires_at = fields.String(required=True, metadata={"format": "date-time"})
+
+
+class CheckpointedPartSchema(PartRangeSchema):
+    """A part the gateway holds a token for."""
+
+    part_token = fields.String(required=True)
+    size = fields.Integer(required=True)
+
+
+class UploadSummarySchema(Schema):
+    """An upload as lists show it."""
+
+    upload_id = fields.String(attribute="id", required=True)
+    file_id = fields.String(required=True)
+    status = fields.String(required=True)
+    filename = fields.String(required=True)
+    content_type = fields.String(required=True)
+    num_bytes = fields.Integer(allow_none=True)
+    num_parts = fields.Integer(allow_none=True)
+    part_size = fields.Integer(required=True)
+    metadata = fields.Dict(keys=fields.String(), values=fields.String())
+    failure_reason = fields.String(allow_none=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+    expires_at = fields.DateTime(required=True)
+
+
+class UploadSchema(UploadSummarySchema):
+    """GET /v1/uploads/{id}: the upload, its checkpointed parts and what is still missing."""
+
+    checkpointed_parts = fields.List(fields.Nested(CheckpointedPartSchema), required=True)
+    missing_parts = fields.List(fields.Integer(), required=True)
+    bytes_checkpointed = fields.Integer(required=True)
+
+
+class InitiateResponseSchema(UploadSummarySchema):
+    """POST /v1/uploads: the upload and URLs for every part not yet checkpointed."""
+
+    checksum_algorithm = fields.String(required=True, metadata={"enum": ["crc32c", "none"]})
+    resumed = fields.Boolean(required=True)
+    # Passed through as built: tens of thousands of nested dumps would cost more than signing.
+    parts = fields.Raw(required=True, metadata={
+        "type": "array", "items": {"$ref": "#/components/schemas/PartUrl"}})
+
+
+class UploadListQuerySchema(Schema):
+    """GET /v1/uploads query."""
+
+    status = fields.String(validate=validate.OneOf([s.value for s in UploadState]))
+    limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+    cursor = fields.String(load_default=None)
+
+
+class UploadListSchema(Schema):
+    """A page of uploads."""
+
+    items = fields.List(fields.Nested(UploadSummarySchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class UrlsRequestSchema(Schema):
+    """POST /v1/uploads/{id}/urls."""
+
+    part_numbers = fields.List(fields.Integer(strict=True), required=True,
+                               validate=validate.Length(1, S3_MAX_PARTS))
+    expires_in = fields.Integer(strict=True, load_default=None, allow_none=True,
+                                validate=validate.Range(1, 7 * 24 * 3600))
+
+
+class UrlsResponseSchema(Schema):
+    """Fresh part URLs."""
+
+    parts = fields.Raw(required=True, metadata={
+        "type": "array", "items": {"$ref": "#/components/schemas/PartUrl"}})
+
+
+class PartTokenSchema(PartRangeSchema):
+    """A part number and the ETag the store answered its PUT with."""
+
+    part_token = fields.String(required=True, validate=[validate.Length(1, 128),
+                                                        _no_control_characters])
+
+
+class CheckpointSchema(Schema):
+    """POST /v1/uploads/{id}/checkpoint."""
+
+    parts = fields.List(fields.Nested(PartTokenSchema), required=True,
+                        validate=validate.Length(1, S3_MAX_PARTS))
+
+
+class CompleteSchema(Schema):
+    """POST /v1/uploads/{id}/complete."""
+
+    parts = fields.List(fields.Nested(PartTokenSchema), load_default=list,
+                        validate=validate.Length(max=S3_MAX_PARTS))
+    integrity_checksum = fields.String(load_default=None, allow_none=True,
+                                       validate=_crc32c_text, metadata={
+                                           "description": "CRC32C of the whole file: base64 of "
+                                                          "4 big-endian bytes, or 8 hex digits"})
+
+    @validates_schema
+    def _unique_parts(self, data: dict[str, Any], **_: Any) -> None:
+        numbers = [p["part_number"] for p in data.get("parts", [])]
+        if len(numbers) != len(set(numbers)):
+            raise ValidationError("a part number appears twice", "parts")
+
+
+class ChecksumSchema(Schema):
+    """Whole-file checksums."""
+
+    crc32c = fields.String(allow_none=True, required=True)
+
+
+class FileSchema(Schema):
+    """A completed file."""
+
+    file_id = fields.String(attribute="id", required=True)
+    upload_id = fields.String(allow_none=True)
+    filename = fields.String(required=True)
+    content_type = fields.String(required=True)
+    num_bytes = fields.Integer(required=True)
+    checksum = fields.Nested(ChecksumSchema, required=True)
+    status = fields.String(required=True)
+    metadata = fields.Dict(keys=fields.String(), values=fields.String())
+    created_at = fields.DateTime(required=True)
+
+
+class FileListQuerySchema(Schema):
+    """GET /v1/files query."""
+
+    limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+    cursor = fields.String(load_default=None)
+    filename_prefix = fields.String(load_default=None)
+    content_type = fields.String(load_default=None)
+    created_before = fields.AwareDateTime(load_default=None, default_timezone=None)
+    created_after = fields.AwareDateTime(load_default=None, default_timezone=None)
+
+
+class FileListSchema(Schema):
+    """A page of files."""
+
+    items = fields.List(fields.Nested(FileSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class DownloadQuerySchema(Schema):
+    """GET /v1/files/{id}/content query."""
+
+    redirect = fields.Boolean(load_default=True)
+    expires_in = fields.Integer(load_default=None, validate=validate.Range(1, 7 * 24 * 3600))
+    inline = fields.Boolean(load_default=False)
+
+
+class DownloadLinkSchema(Schema):
+    """A presigned download URL."""
+
+    url = fields.String(required=True)
+    expires_at = fields.DateTime(required=True)

@@ -1,0 +1,98 @@
+"""The narrow interface the domain needs from an object store, and what it may raise.
+
+Adapters translate their own failures into these exceptions or into GatewayError
+(STORE_UNAVAILABLE, STORE_ERROR) at this boundary, so the domain never sees boto3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import BinaryIO, Protocol
+
+
+@dataclass(frozen=True)
+class StoredPart:
+    """A part as the store lists it: its ETag (quoted, as S3 sends it) and size."""
+
+    part_number: int
+    etag: str
+    size: int
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """A stored object: its size and, when the store reports one, its full-object CRC32C."""
+
+    size: int
+    etag: str
+    crc32c: int | None
+
+
+class StoreUploadMissing(Exception):
+    """The store no longer has the multipart upload (completed, aborted or never made)."""
+
+
+class StorePartsRejected(Exception):
+    """The store refused the part list at completion (InvalidPart, EntityTooSmall, ...)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class ObjectStore(Protocol):
+    """The S3 calls the gateway makes; nothing more."""
+
+    def create_multipart_upload(
+        self, key: str, content_type: str, metadata: Mapping[str, str]
+    ) -> str:
+        """Start a multipart upload and return the store's upload id."""
+
+    def list_parts(
+        self, key: str, upload_id: str, wanted: Collection[int] | None = None
+    ) -> list[StoredPart]:
+        """The parts the store holds, ascending; only the `wanted` numbers when given."""
+
+    def complete_multipart_upload(
+        self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
+    ) -> None:
+        """Join the parts, given in ascending order as (part_number, etag)."""
+
+    def abort_multipart_upload(self, key: str, upload_id: str) -> None:
+        """Discard a multipart upload; an already-gone upload is not an error."""
+
+    def upload_part(self, key: str, upload_id: str, part_number: int, body: BinaryIO,
+                    length: int) -> str:
+        """Send one part's bytes from a stream; return its ETag."""
+
+    def put_object(
+        self, key: str, body: bytes, content_type: str, metadata: Mapping[str, str]
+    ) -> None:
+        """Store a small object in one request."""
+
+    def head_object(self, key: str) -> ObjectInfo | None:
+        """The object's size and checksum, or None when it does not exist."""
+
+    def read_object(self, key: str, first: int | None = None,
+                    last: int | None = None) -> Iterator[bytes]:
+        """Stream the object's bytes (optionally the inclusive range first..last)."""
+
+    def delete_object(self, key: str) -> None:
+        """Remove an object; a missing object is not an error."""
+
+    def presign_parts(
+        self, key: str, upload_id: str, part_numbers: Sequence[int], expires_in: int,
+        now: datetime,
+    ) -> list[str]:
+        """Presigned PUT URLs for the parts, signed locally (no network round trip)."""
+
+    def presign_download(
+        self, key: str, expires_in: int, now: datetime, *, content_disposition: str,
+        content_type: str,
+    ) -> str:
+        """A presigned GET URL that makes the store answer with these headers."""
+
+    def check(self) -> None:
+        """Raise unless the bucket is reachable (readiness)."""

@@ -1,0 +1,1 @@
+"""The upload domain: planning, states, checksums and the use cases; no Flask, no boto3."""
