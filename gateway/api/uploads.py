@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -13,9 +14,9 @@ from gateway.api.presenters import (
     file_view,
     initiate_view,
     page,
-    part_urls,
     upload_detail,
     upload_summary,
+    with_parts_json,
 )
 from gateway.api.schemas import (
     CheckpointSchema,
@@ -38,6 +39,11 @@ blp = Blueprint("uploads", __name__, url_prefix="/v1/uploads",
 blp.before_request(require_api_key)
 
 
+def _json_response(body: str, status: int) -> Response:
+    """A prepared JSON body; flask-smorest passes Response objects through untouched."""
+    return current_app.response_class(body, status=status, mimetype="application/json")
+
+
 def _tokens(parts: list[dict[str, Any]]) -> list[tuple[int, str]]:
     return [(p["part_number"], p["part_token"]) for p in parts]
 
@@ -58,8 +64,9 @@ class Uploads(MethodView):
             num_bytes=args["num_bytes"], resume_if_started=args["resume_if_started"],
             part_size_hint=args["part_size"], metadata=args["metadata"],
         ))
-        body = initiate_view(result, "crc32c")
-        return body, 200 if result.resumed else 201
+        view = InitiateResponseSchema(exclude=["parts"]).dump(initiate_view(result, "crc32c"))
+        return _json_response(with_parts_json(view, result.presigned),
+                              200 if result.resumed else 201)
 
     @blp.arguments(UploadListQuerySchema, location="query")
     @blp.response(200, UploadListSchema)
@@ -99,7 +106,7 @@ class UploadUrls(MethodView):
         """Sign fresh URLs for chosen parts (no store round trip)."""
         presigned = services().uploads.presign(tenant_id(), upload_id, args["part_numbers"],
                                                args["expires_in"])
-        return {"parts": part_urls(presigned)}
+        return _json_response(with_parts_json({}, presigned), 200)
 
 
 @blp.route("/<string:upload_id>/checkpoint")

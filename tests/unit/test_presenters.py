@@ -1,0 +1,40 @@
+"""The hand-written JSON of part URL lists equals what the json module would produce."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from gateway.api.presenters import part_urls_json, with_parts_json
+from gateway.uploads.policy import PresignedParts
+
+EXPIRES = datetime(2026, 11, 22, 1, 2, 3, tzinfo=UTC)
+
+
+def expected(numbers: list[int], urls: list[str]) -> list[dict[str, object]]:
+    return [{"part_number": n, "url": u, "expires_at": EXPIRES.isoformat()}
+            for n, u in zip(numbers, urls, strict=True)]
+
+
+@pytest.mark.parametrize("prefix", [
+    "http://127.0.0.1:9000/b/k%20x?uploadId=a%2Bb&partNumber=",
+    'http://h/"quoted"?partNumber=', "http://h/back\\slash?partNumber=",
+    "http://h/ctrl\x01?partNumber=", "http://h/ünï?partNumber=",
+])
+def test_a_signing_batch_round_trips(prefix: str) -> None:
+    # A batch shares everything but the part number and the hex signature.
+    numbers = [1, 2, 9999, 10000]
+    urls = [f"{prefix}{n}&X-Amz-Signature={n:064x}" for n in numbers]
+    presigned = PresignedParts(numbers, urls, EXPIRES)
+    assert json.loads(part_urls_json(presigned)) == expected(numbers, urls)
+
+
+def test_parts_appended_to_a_view_and_to_nothing() -> None:
+    presigned = PresignedParts([7], ["http://h/x"], EXPIRES)
+    view = {"upload_id": "u", "metadata": {"k": "v\"}"}}
+    assert json.loads(with_parts_json(view, presigned)) == {**view,
+                                                             "parts": expected([7], ["http://h/x"])}
+    assert json.loads(with_parts_json({}, presigned)) == {"parts": expected([7], ["http://h/x"])}
+    assert json.loads(with_parts_json({}, PresignedParts([], [], EXPIRES))) == {"parts": []}
