@@ -39,7 +39,8 @@ def wait_for_http(url: str, timeout: float = 30.0) -> None:
         try:
             requests.get(url, timeout=1)
             return
-        except requests.ConnectionError:
+        except requests.RequestException:
+            # A bound socket whose workers are still booting accepts and then times out.
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
