@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app, g
+from sqlalchemy import Engine
 
 from gateway.auth import KeyService
 from gateway.config import Settings
@@ -12,6 +13,7 @@ from gateway.errors import UNAUTHORIZED, GatewayError
 from gateway.storage.interface import ObjectStore
 from gateway.uploads.completion import Completer
 from gateway.uploads.files import FileService
+from gateway.uploads.janitor import Janitor, LeaseRepository
 from gateway.uploads.ports import UploadRepository
 from gateway.uploads.service import UploadService
 
@@ -27,6 +29,13 @@ class Services:
     completer: Completer
     files: FileService
     keys: KeyService
+    janitor: Janitor
+    leases: LeaseRepository
+    engine: Engine
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
 
 
 def services() -> Services:

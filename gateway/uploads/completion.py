@@ -151,6 +151,7 @@ class Completer:
             created_at=self._uploads.clock(), metadata=dict(upload.metadata),
         )
         if self._repository.finish_completion(upload.id, file):
+            self._uploads.events.completed(file)
             return file
         return self._completed_file(self._uploads.require(upload.tenant_id, upload.id), None)
 
@@ -160,8 +161,9 @@ class Completer:
             self._store.abort_multipart_upload(upload.object_key, upload.store_upload_id)
             self._repository.set_store_closed(upload.id)
         self._store.delete_object(upload.object_key)
-        self._repository.set_status(upload.id, [UploadState.COMPLETING], UploadState.FAILED,
-                                    self._uploads.clock(), failure_reason=message)
+        if self._repository.set_status(upload.id, [UploadState.COMPLETING], UploadState.FAILED,
+                                       self._uploads.clock(), failure_reason=message):
+            self._uploads.events.failed(upload, message)
         raise GatewayError(kind, message, status=UploadState.FAILED.value, **details)
 
     def _await(self, tenant_id: str, upload_id: str, expected: int | None) -> FileRecord:

@@ -18,6 +18,7 @@ from gateway.errors import (
     GatewayError,
 )
 from gateway.storage.interface import ObjectStore, StoredPart, StoreUploadMissing
+from gateway.uploads.events import NoEvents, UploadEvents
 from gateway.uploads.model import PartRecord, Upload
 from gateway.uploads.planning import PartPlan, plan_parts
 from gateway.uploads.policy import (
@@ -45,11 +46,13 @@ class UploadService:
         store: ObjectStore,
         policy: UploadPolicy,
         clock: Callable[[], datetime] = utcnow,
+        events: UploadEvents | None = None,
     ) -> None:
         self.repository = repository
         self.store = store
         self.policy = policy
         self.clock = clock
+        self.events: UploadEvents = events or NoEvents()
 
     def initiate(self, tenant_id: str, request: InitiateRequest) -> InitiateResult:
         """Start an upload, or with resume_if_started reuse the matching one in progress."""
@@ -68,6 +71,7 @@ class UploadService:
                 upload = self._create(tenant_id, request, plan)
             except ResumeSlotTaken:
                 continue  # a concurrent initiate created it first: resume that one
+            self.events.initiated(upload)
             details = UploadDetails(upload, [], upload.created_at)
             return InitiateResult(details, False, self._sign_missing(details))
         raise GatewayError(INVALID_STATE, "the upload changed state while resuming; retry")
@@ -122,6 +126,7 @@ class UploadService:
             if not self.repository.set_status(upload.id, [UploadState.IN_PROGRESS],
                                               UploadState.ABORTED, now):
                 return self.abort(tenant_id, upload_id)  # it moved on meanwhile: judge again
+            self.events.aborted(upload)
         else:
             require_state(upload.status, {UploadState.ABORTED, UploadState.FAILED,
                                           UploadState.EXPIRED}, "abort")
@@ -206,8 +211,9 @@ class UploadService:
             return self.store.list_parts(upload.object_key, upload.store_upload_id, wanted)
         except StoreUploadMissing as exc:
             reason = "the store no longer holds this multipart upload"
-            self.repository.set_status(upload.id, [UploadState.IN_PROGRESS], UploadState.FAILED,
-                                       self.clock(), failure_reason=reason)
+            if self.repository.set_status(upload.id, [UploadState.IN_PROGRESS],
+                                          UploadState.FAILED, self.clock(), failure_reason=reason):
+                self.events.failed(upload, reason)
             self.repository.set_store_closed(upload.id)
             raise GatewayError(INVALID_STATE, reason, status=UploadState.FAILED.value) from exc
 
