@@ -126,11 +126,15 @@ def metrics_directory() -> Iterator[str]:
         return
     made = tempfile.mkdtemp(prefix="gateway-metrics-")
     os.environ[MULTIPROC_ENV] = made
+    owner = os.getpid()
     try:
         yield made
     finally:
-        os.environ.pop(MULTIPROC_ENV, None)
-        shutil.rmtree(made, ignore_errors=True)
+        # Workers are forked inside this block and leave through it too: only the master,
+        # last to go, may remove the directory.
+        if os.getpid() == owner:
+            os.environ.pop(MULTIPROC_ENV, None)
+            shutil.rmtree(made, ignore_errors=True)
 
 
 def _create_app(settings: Settings) -> Any:
