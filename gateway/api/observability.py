@@ -45,8 +45,8 @@ def install_request_hooks(app: Flask) -> None:
         route = request.url_rule.rule if request.url_rule is not None else "unmatched"
         metrics.observe_request(request.method, route, response.status_code, seconds)
         log.info("%s %s %s %.1fms", request.method, request.path, response.status_code,
-                 total_ms, extra={"request_id": g.request_id, "method": request.method, "path": request.path,
-                                  "status": response.status_code,
+                 total_ms, extra={"request_id": g.request_id, "method": request.method,
+                                  "path": request.path, "status": response.status_code,
                                   "duration_ms": round(total_ms, 2),
                                   "store_ms": round(store_ms, 2)})
         return response
