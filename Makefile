@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help install run test test-fast test-strict lint bench minio up down clean
+.PHONY: help install run test test-fast test-postgres test-strict lint bench bench-control-plane minio up down clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -28,6 +28,11 @@ test: $(STAMP)  ## the whole suite against moto running as a server, on SQLite
 test-fast: $(STAMP)  ## unit tests only
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
+test-postgres: $(STAMP)  ## integration + e2e suites on a throwaway PostgreSQL (deploy/dev/postgres.sh)
+	eval "$$(bash deploy/dev/postgres.sh start)" && \
+	  GATEWAY_REQUIRE_POSTGRES=1 $(BIN)/python -m pytest -m "not strict" tests/integration tests/e2e $(PYTEST_ARGS); \
+	  status=$$?; bash deploy/dev/postgres.sh stop; exit $$status
+
 test-strict: $(STAMP)  ## integration + strict tests against a throwaway Ceph RGW
 	bash deploy/ceph/rgw.sh install
 	bash deploy/ceph/rgw.sh start
@@ -40,6 +45,10 @@ lint: $(STAMP)  ## ruff and mypy
 
 bench: $(STAMP)  ## benchmarks (medians and ratios against an in-run baseline)
 	$(BIN)/python bench/initiate.py
+	$(BIN)/python bench/control_plane.py
+
+bench-control-plane: $(STAMP)  ## inspect and re-sign req/s on SQLite and PostgreSQL vs a bare Flask app
+	$(BIN)/python bench/control_plane.py
 
 minio:  ## a local MinIO on :9000 (needs a minio binary or Docker)
 	bash deploy/dev/minio.sh

@@ -70,6 +70,24 @@ def pytest_configure(config: pytest.Config) -> None:
                                 "names no PostgreSQL server (see deploy/dev/postgres.sh)")
 
 
+@pytest.fixture(autouse=True)
+def _dispose_engines(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Close the pooled connections of every app a test builds (PostgreSQL counts them)."""
+    import gateway.app
+    from gateway.db.engine import make_engine
+
+    engines: list[Any] = []
+
+    def tracked(url: str) -> Any:
+        engines.append(make_engine(url))
+        return engines[-1]
+
+    monkeypatch.setattr(gateway.app, "make_engine", tracked)
+    yield
+    for engine in engines:
+        engine.dispose()
+
+
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
     """A fresh database for one test (PostgreSQL when GATEWAY_TEST_DATABASE_URL names one)."""
