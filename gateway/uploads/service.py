@@ -78,8 +78,10 @@ class UploadService:
 
     def get(self, tenant_id: str, upload_id: str) -> UploadDetails:
         """An upload with its checkpointed parts."""
-        upload = self.require(tenant_id, upload_id)
-        return UploadDetails(upload, self.repository.get_parts(upload.id), self.clock())
+        found = self.repository.get_upload_with_parts(tenant_id, upload_id)
+        if found is None:
+            raise GatewayError(UPLOAD_NOT_FOUND, f"no upload {upload_id}")
+        return UploadDetails(found[0], found[1], self.clock())
 
     def list_uploads(self, tenant_id: str, status: UploadState | None, limit: int,
              cursor: str | None) -> list[Upload]:
