@@ -16,6 +16,7 @@ from gateway.config import Settings
 from gateway.uploads.janitor import Janitor, PeriodicJanitor
 from gateway.uploads.policy import utcnow
 from gateway.uploads.service import UploadService
+from gateway.uploads.state import UploadState
 from tests.support.api import Api, put_part
 
 
@@ -108,3 +109,17 @@ def test_periodic_janitor_runs_one_pass_per_interval_across_replicas(
         assert third.tick() is not None
     finally:
         other.close()
+
+
+def test_ended_uploads_still_open_in_the_store_are_closed(
+        app: Flask, api: Api, open_uploads: Callable[[], Any]) -> None:
+    """An abort whose store call failed leaves the store upload open: the janitor retries it."""
+    upload = api.initiate("half-aborted.bin", 6 * 1024 * 1024)
+    services = _services(app)
+    assert services.repository.set_status(upload["upload_id"], [UploadState.IN_PROGRESS],
+                                          UploadState.ABORTED, utcnow())
+    assert len(open_uploads()) == 1
+    report = Janitor(services.uploads).run_once()
+    assert (report.expired, report.closed_in_store, report.errors) == (0, 1, 0)
+    assert open_uploads() == []
+    assert api.get(f"/v1/uploads/{upload['upload_id']}").get_json()["status"] == "aborted"
