@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
@@ -95,9 +96,13 @@ class UploadService:
         now = self.clock()
         self.require_active(upload, now, "sign part URLs")
         self.require_in_plan(upload.plan, part_numbers)
-        if not self.repository.touch(upload.id, now, self.policy.idle_expiry(now)):
-            raise self._state_error(upload.id, tenant_id, "sign part URLs")
-        upload = self.require(tenant_id, upload_id)
+        expiry = self.policy.idle_expiry(now)
+        # A client re-signing in a loop moves the expiry by seconds of a days-long TTL:
+        # record activity only when it moves by more than the slack, sparing a write.
+        if expiry - upload.expires_at > self.policy.activity_slack():
+            if not self.repository.touch(upload.id, now, expiry):
+                raise self._state_error(upload.id, tenant_id, "sign part URLs")
+            upload = replace(upload, expires_at=expiry, updated_at=now)
         return self.sign(upload, list(dict.fromkeys(part_numbers)), now, expires_in)
 
     def checkpoint(self, tenant_id: str, upload_id: str,

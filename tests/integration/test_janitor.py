@@ -9,10 +9,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import select
 
 from gateway.api.context import Services
 from gateway.app import build_services
 from gateway.config import Settings
+from gateway.db.tables import uploads
 from gateway.uploads.janitor import Janitor, PeriodicJanitor
 from gateway.uploads.policy import utcnow
 from gateway.uploads.service import UploadService
@@ -123,3 +125,26 @@ def test_ended_uploads_still_open_in_the_store_are_closed(
     assert (report.expired, report.closed_in_store, report.errors) == (0, 1, 0)
     assert open_uploads() == []
     assert api.get(f"/v1/uploads/{upload['upload_id']}").get_json()["status"] == "aborted"
+
+
+def test_re_signing_keeps_an_upload_alive_with_a_minute_of_slack(app: Flask, api: Api) -> None:
+    upload = api.initiate("kept.bin", 6 * 1024 * 1024)
+    services = _services(app)
+    tenant, upload_id = _tenant_of(services, upload["upload_id"]), upload["upload_id"]
+    created = datetime.fromisoformat(upload["expires_at"])
+
+    def expiry_after_re_sign(seconds_later: float) -> datetime:
+        _later(services, seconds_later).presign(tenant, upload_id, [1], None)
+        found = services.repository.get_upload(tenant, upload_id)
+        assert found is not None
+        return found.expires_at
+
+    assert expiry_after_re_sign(30) == created  # within the slack: no write
+    moved = expiry_after_re_sign(600)
+    assert (moved - created).total_seconds() >= 590  # activity moved the expiry on
+
+
+def _tenant_of(services: Services, upload_id: str) -> str:
+    with services.engine.connect() as conn:
+        return str(conn.execute(select(uploads.c.tenant_id)
+                                .where(uploads.c.id == upload_id)).scalar_one())
