@@ -29,7 +29,7 @@ test-fast: $(STAMP)  ## unit tests only
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
 test-postgres: $(STAMP)  ## integration + e2e suites on a throwaway PostgreSQL (deploy/dev/postgres.sh)
-	eval "$$(bash deploy/dev/postgres.sh start)" && \
+	exports=$$(bash deploy/dev/postgres.sh start) || exit 1; eval "$$exports"; \
 	  GATEWAY_REQUIRE_POSTGRES=1 $(BIN)/python -m pytest -m "not strict" tests/integration tests/e2e $(PYTEST_ARGS); \
 	  status=$$?; bash deploy/dev/postgres.sh stop; exit $$status
 

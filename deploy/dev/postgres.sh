@@ -13,7 +13,9 @@
 set -euo pipefail
 
 PORT=${GATEWAY_PG_PORT:-55432}
-DIR=${GATEWAY_PG_DIR:-${TMPDIR:-/tmp}/gateway-pg-$(id -u)-$PORT}
+# As root the server runs as `postgres`, which must reach the directory: /tmp, not $TMPDIR.
+if [ "$(id -u)" -eq 0 ]; then BASE=/tmp; else BASE=${TMPDIR:-/tmp}; fi
+DIR=${GATEWAY_PG_DIR:-$BASE/gateway-pg-$(id -u)-$PORT}
 FSYNC=${GATEWAY_PG_FSYNC:-off}
 DB_USER=gateway
 URL="postgresql+psycopg://$DB_USER@127.0.0.1:$PORT/postgres"
