@@ -48,6 +48,26 @@ class Target:
     name: str
     load: Load
 
+    def server_cpu_seconds(self) -> float:
+        """CPU time used so far by the server answering it (master and workers).
+
+        CPU per request is steadier than requests/s on a machine shared with other work.
+        """
+        port = self.load.url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[1]
+        needle = f"--port\0{port}\0".encode()
+        ticks = 0
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if needle not in f.read():
+                        continue
+                with open(f"/proc/{pid}/stat") as f:
+                    stat = f.read().rsplit(")", 1)[1].split()
+                ticks += int(stat[11]) + int(stat[12])  # utime, stime
+            except OSError:
+                continue  # gone meanwhile
+        return ticks / os.sysconf("SC_CLK_TCK")
+
 
 @contextmanager
 def baseline_server() -> Iterator[str]:
@@ -102,10 +122,10 @@ def gateway_targets(gw: Gateway, label: str, resign_parts: int) -> list[Target]:
     ]
 
 
-def run(args: argparse.Namespace) -> dict[str, list[LoadResult]]:
+def run(args: argparse.Namespace) -> dict[str, list[tuple[LoadResult, float]]]:
     """Start everything, then measure every target `rounds` times, interleaved."""
     measure = wrk_load if shutil.which("wrk") and not args.python_load else python_load
-    results: dict[str, list[LoadResult]] = {}
+    results: dict[str, list[tuple[LoadResult, float]]] = {}
     with ExitStack() as stack:
         s3 = stack.enter_context(moto_server())
         base = stack.enter_context(baseline_server())
@@ -121,27 +141,35 @@ def run(args: argparse.Namespace) -> dict[str, list[LoadResult]]:
             measure(target.load, 1.0, args.connections)
         for _ in range(args.rounds):
             for target in targets:
+                cpu_before = target.server_cpu_seconds()
                 result = measure(target.load, args.seconds, args.connections)
+                cpu_ms = (target.server_cpu_seconds() - cpu_before) * 1000 / result.requests
                 if result.errors:
                     raise SystemExit(f"{target.name}: {result.errors} failed requests")
-                results.setdefault(target.name, []).append(result)
+                results.setdefault(target.name, []).append((result, cpu_ms))
     print(f"load generator: {measure.__name__}, {args.connections} connections, "
           f"{args.seconds:g} s x {args.rounds} rounds; servers: gunicorn gthread, "
           f"{WORKERS} workers x {THREADS} threads")
     return results
 
 
-def report(results: dict[str, list[LoadResult]]) -> dict[str, object]:
+def report(results: dict[str, list[tuple[LoadResult, float]]]) -> dict[str, object]:
     """Print medians and ratios; return them as one JSON-able dict."""
-    rows = {name: {"rps": median([r.rps for r in runs]),
-                   "p50_ms": median([r.p50_ms for r in runs]),
-                   "p99_ms": median([r.p99_ms for r in runs])} for name, runs in results.items()}
-    base = rows["baseline (Flask JSON)"]["rps"]
-    print(f"{'target':<24} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'x baseline':>11}")
+    rows = {name: {"rps": median([r.rps for r, _ in runs]),
+                   "p50_ms": median([r.p50_ms for r, _ in runs]),
+                   "p99_ms": median([r.p99_ms for r, _ in runs]),
+                   "server_cpu_ms": median([cpu for _, cpu in runs])}
+            for name, runs in results.items()}
+    base = rows["baseline (Flask JSON)"]
+    print(f"{'target':<24} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'x baseline':>11} "
+          f"{'CPU ms/req':>11} {'CPU x base':>11}")
     for name, row in rows.items():
-        row["ratio"] = round(row["rps"] / base, 2)
+        row["ratio"] = round(row["rps"] / base["rps"], 2)
+        row["cpu_ratio"] = round(base["server_cpu_ms"] / row["server_cpu_ms"], 2)
         print(f"{name:<24} {row['rps']:8.0f} {row['p50_ms']:8.2f} {row['p99_ms']:8.2f} "
-              f"{row['ratio']:11.2f}")
+              f"{row['ratio']:11.2f} {row['server_cpu_ms']:11.3f} {row['cpu_ratio']:11.2f}")
+    print("(x baseline: req/s over the baseline's; CPU x base: the baseline's server CPU per "
+          "request over this one's, the same ratio measured in CPU rather than wall time)")
     inspects = {n: r["ratio"] for n, r in rows.items() if n.endswith("inspect")}
     verdict = all(ratio >= 0.5 for ratio in inspects.values())
     print(f"target: inspect >= 0.5x baseline -> {'met' if verdict else 'NOT met'} {inspects}")
