@@ -147,6 +147,9 @@ def run(args: argparse.Namespace) -> dict[str, list[tuple[LoadResult, float]]]:
                 if result.errors:
                     raise SystemExit(f"{target.name}: {result.errors} failed requests")
                 results.setdefault(target.name, []).append((result, cpu_ms))
+    if measure is python_load:
+        print("note: the Python loop saturates before the servers do; its req/s ratios "
+              "understate differences: read the CPU columns (apt-get install wrk)")
     print(f"load generator: {measure.__name__}, {args.connections} connections, "
           f"{args.seconds:g} s x {args.rounds} rounds; servers: gunicorn gthread, "
           f"{WORKERS} workers x {THREADS} threads")
@@ -170,9 +173,13 @@ def report(results: dict[str, list[tuple[LoadResult, float]]]) -> dict[str, obje
               f"{row['ratio']:11.2f} {row['server_cpu_ms']:11.3f} {row['cpu_ratio']:11.2f}")
     print("(x baseline: req/s over the baseline's; CPU x base: the baseline's server CPU per "
           "request over this one's, the same ratio measured in CPU rather than wall time)")
-    inspects = {n: r["ratio"] for n, r in rows.items() if n.endswith("inspect")}
+    # Both ratios must pass: a load generator slower than the servers (the Python loop)
+    # flattens req/s, and CPU per request then still tells the servers apart.
+    inspects = {n: min(r["ratio"], r["cpu_ratio"]) for n, r in rows.items()
+                if n.endswith("inspect")}
     verdict = all(ratio >= 0.5 for ratio in inspects.values())
-    print(f"target: inspect >= 0.5x baseline -> {'met' if verdict else 'NOT met'} {inspects}")
+    print(f"target: inspect >= 0.5x baseline (req/s and CPU) -> "
+          f"{'met' if verdict else 'NOT met'} {inspects}")
     summary: dict[str, object] = {"rows": rows, "target_inspect_ratio": 0.5,
                                   "meets_target": verdict}
     print(json.dumps(summary))
