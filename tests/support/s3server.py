@@ -39,7 +39,7 @@ def wait_for_http(url: str, timeout: float = 30.0) -> None:
         try:
             requests.get(url, timeout=1)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # a busy server may be slow
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
