@@ -22,7 +22,6 @@ class Checkpointer:
         self._oldest = 0.0
         self._closing = False
         self._cond = threading.Condition()
-        self._stop = threading.Event()
         self.error: ClientError | None = None
         self.calls = 0
         self.parts_checkpointed = 0
@@ -51,13 +50,6 @@ class Checkpointer:
             return {}
         return pending
 
-    def abandon(self) -> None:
-        """Stop at once (a failure elsewhere); an in-flight call ends without retries."""
-        self._stop.set()
-        with self._cond:
-            self._closing = True
-            self._cond.notify()
-
     def _run(self) -> None:
         while True:
             with self._cond:
@@ -85,6 +77,6 @@ class Checkpointer:
 
     def _send(self, batch: dict[int, str]) -> None:
         parts = [{"part_number": n, "part_token": t} for n, t in sorted(batch.items())]
-        self._api.call("POST", self._path, json={"parts": parts}, stop=self._stop)
+        self._api.call("POST", self._path, json={"parts": parts})
         self.calls += 1
         self.parts_checkpointed += len(parts)

@@ -164,6 +164,32 @@ def test_an_upload_killed_mid_way_resumes_and_sends_only_the_missing_parts(
     assert s3_admin.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
 
 
+def test_ctrl_c_checkpoints_the_stored_parts_before_exiting(
+        proxied: tuple[Service, StoreProxy], tmp_path: Path) -> None:
+    service, proxy = proxied
+    key = _key(service)
+    (tmp_path / "int.bin").write_bytes(random_bytes(12 * PART))
+    proxy.put_delay = 0.3
+    process = subprocess.Popen(  # no batch would fill: only the way out checkpoints
+        [f"{BIN}/gateway", "upload", str(tmp_path / "int.bin"), "-j", "2",
+         "--checkpoint-every", "100"], env=_client_env(service, key),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(proxy.puts(200)) < 3:
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert stderr.strip().splitlines()[-1] == (
+        "gateway: interrupted; run the same command again to resume")
+    upload = _in_progress(service, key)
+    assert upload is not None
+    stored = sorted(set(proxy.puts(200)))
+    assert [p["part_number"] for p in upload["checkpointed_parts"]] == stored
+    assert len(stored) < 12
+
+
 def _on_a_terminal(env: dict[str, str], *args: str) -> tuple[int, str, str]:
     """Run with stderr on a pseudo-terminal; (status, stdout, what the terminal showed)."""
     controller, terminal = pty.openpty()

@@ -50,7 +50,8 @@ def test_upload_is_byte_identical_in_the_store_and_on_download(
 def test_part_tokens_are_checkpointed_in_batches(rig: ClientRig, tmp_path: Path) -> None:
     source = tmp_path / "eight.bin"
     source.write_bytes(random_bytes(8 * PART))
-    result = rig.client(concurrency=2, checkpoint_every=3).upload_file(source)
+    result = rig.client(concurrency=2, checkpoint_every=3, checkpoint_interval=60
+                        ).upload_file(source)
     calls = rig.served.count("POST", "/checkpoint")
     # Batches of at least three: never one call per part; the rest rides on complete.
     assert calls == result.checkpoint_calls and 1 <= calls <= 8 // 3
