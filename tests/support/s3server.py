@@ -37,9 +37,9 @@ def wait_for_http(url: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            requests.get(url, timeout=1)
+            requests.get(url, timeout=5)
             return
-        except requests.ConnectionError:
+        except requests.RequestException:  # refused while starting, or slow on a busy machine
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
