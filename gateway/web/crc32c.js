@@ -23,18 +23,27 @@ const TABLE = (() => {
   return table;
 })();
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /** The CRC32C of `bytes` (a Uint8Array), continuing from the CRC of what came before. */
 export function crc32c(bytes, previous = 0) {
   const t = TABLE;
   const n = bytes.length;
-  const stop = n - (n % 8);
   let c = ~previous;
   let i = 0;
-  for (; i < stop; i += 8) {
-    const low = c ^ (bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24));
-    c = t[1792 + (low & 0xff)] ^ t[1536 + ((low >>> 8) & 0xff)]
-      ^ t[1280 + ((low >>> 16) & 0xff)] ^ t[1024 + (low >>> 24)]
-      ^ t[768 + bytes[i + 4]] ^ t[512 + bytes[i + 5]] ^ t[256 + bytes[i + 6]] ^ t[bytes[i + 7]];
+  // Bytes one by one up to a 4-byte boundary, then 8 at a time as two 32-bit words.
+  while (i < n && (bytes.byteOffset + i) % 4 !== 0) c = t[(c ^ bytes[i++]) & 0xff] ^ (c >>> 8);
+  if (LITTLE_ENDIAN && n - i >= 8) {
+    const words = new Uint32Array(bytes.buffer, bytes.byteOffset + i, ((n - i) >>> 3) * 2);
+    for (let w = 0; w < words.length; w += 2) {
+      const low = c ^ words[w];
+      const high = words[w + 1];
+      c = t[1792 + (low & 0xff)] ^ t[1536 + ((low >>> 8) & 0xff)]
+        ^ t[1280 + ((low >>> 16) & 0xff)] ^ t[1024 + (low >>> 24)]
+        ^ t[768 + (high & 0xff)] ^ t[512 + ((high >>> 8) & 0xff)]
+        ^ t[256 + ((high >>> 16) & 0xff)] ^ t[high >>> 24];
+    }
+    i += words.length * 4;
   }
   for (; i < n; i++) c = t[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
   return ~c >>> 0;
