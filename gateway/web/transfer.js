@@ -37,14 +37,18 @@ export function corsRefusedMessage(url, pageOrigin) {
     `"gateway bucket setup" with ${pageOrigin} in GATEWAY_CORS_ORIGINS, then Retry.`;
 }
 
-/** Whether the bucket's host answers a plain (no-cors) request at all. */
-export async function bucketAnswers(url) {
+/**
+ * A PUT that got no answer: the network, or a CORS refusal the browser hides from scripts.
+ * If the bucket's host answers a plain (no-cors) request, it is CORS: throws the problem.
+ */
+export async function explainNetworkFailure(url) {
+  if (!url) return;
   try {
     await fetch(`${new URL(url).origin}/`, { mode: "no-cors", cache: "no-store" });
-    return true;
   } catch {
-    return false;
+    return; // the host does not answer either: the network, worth retrying
   }
+  throw new UploadProblem(corsRefusedMessage(url, window.location.origin));
 }
 
 /**

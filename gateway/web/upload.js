@@ -3,46 +3,18 @@
 // No DOM here: the page listens through `onChange`.
 
 import { backoffDelay, sleep } from "./api.js";
-import { crc32cBase64, crc32cCombine, crc32cOfBlob } from "./crc32c.js";
+import { Checkpointer } from "./checkpoints.js";
+import { crc32cBase64, crc32cCombine } from "./crc32c.js";
+import { partChecksum, PartUrls, planParts, RateMeter } from "./parts.js";
 import { fingerprint } from "./resume.js";
-import { sendPart, UploadProblem, bucketAnswers, corsRefusedMessage } from "./transfer.js";
+import { explainNetworkFailure, sendPart, UploadProblem } from "./transfer.js";
 
 const PART_ATTEMPTS = 8; // per part, before the upload stops and offers Retry
-const URL_MARGIN_MS = 30000; // re-sign a URL this close to its expiry before using it
-const URL_BATCH = 100; // parts signed per /urls call
 // After these the gateway has marked the upload failed: resuming it is no longer possible.
 const FINAL_COMPLETE_ERRORS = new Set(["checksum_mismatch", "size_mismatch", "part_changed",
   "part_rejected"]);
 
 class Halted extends Error {} // the upload was paused, cancelled or failed meanwhile
-
-/** Measures the transfer rate over the last few seconds. */
-class RateMeter {
-  constructor(windowMs = 4000) {
-    this.windowMs = windowMs;
-    this.samples = [];
-    this.total = 0;
-  }
-
-  add(bytes) {
-    this.total += bytes;
-    const now = performance.now();
-    this.samples.push([now, this.total]);
-    while (this.samples.length > 2 && now - this.samples[0][0] > this.windowMs) this.samples.shift();
-  }
-
-  /** Bytes per second, or 0 before there is anything to measure. */
-  get rate() {
-    if (this.samples.length < 2) return 0;
-    const [t0, b0] = this.samples[0];
-    const [t1, b1] = this.samples[this.samples.length - 1];
-    return t1 > t0 ? ((b1 - b0) * 1000) / (t1 - t0) : 0;
-  }
-
-  reset() {
-    this.samples = [];
-  }
-}
 
 export class FileUpload {
   /** An upload of `file` through `api`, remembered in `book`, `concurrency` parts at a time. */
@@ -63,8 +35,8 @@ export class FileUpload {
     this.partsSentHere = 0;
     this.partsResumed = 0;
     this.retries = 0;
-    this.checkpointQueue = [];
-    this.checkpointing = null;
+    this.checkpoints = new Checkpointer(this, PART_ATTEMPTS);
+    this.urls = null;
     this.result = null; // the file record after complete
     this.downloadUrl = null;
   }
@@ -103,7 +75,10 @@ export class FileUpload {
     try {
       this.setState("starting", "Asking the gateway for part URLs…");
       await this.initiate();
-      if (generation !== this.generation) return;
+      if (generation !== this.generation) {
+        if (this.state === "cancelled") await this.abortCancelled();
+        return;
+      }
       await this.run();
     } catch (error) {
       if (generation === this.generation) this.fail(error);
@@ -120,15 +95,9 @@ export class FileUpload {
       resume_if_started: Boolean(record),
     });
     this.upload = upload;
-    this.parts = [];
-    for (let n = 1; n <= upload.num_parts; n++) {
-      const start = (n - 1) * upload.part_size;
-      const end = Math.min(start + upload.part_size, upload.num_bytes);
-      this.parts.push({ number: n, start, end, size: end - start, status: "pending", loaded: 0,
-        crc: null, checksum: null, token: null, url: null, urlExpires: 0, attempts: 0,
-        denied: 0 });
-    }
-    for (const signed of upload.parts) this.setUrl(signed);
+    this.parts = planParts(upload);
+    this.urls = new PartUrls(this);
+    for (const signed of upload.parts) this.urls.set(signed);
     const known = record && record.upload_id === upload.upload_id ? record.part_crc32c : {};
     const kept = {};
     if (upload.resumed) {
@@ -148,12 +117,6 @@ export class FileUpload {
     });
   }
 
-  setUrl(signed) {
-    const part = this.parts[signed.part_number - 1];
-    part.url = signed.url;
-    part.urlExpires = Date.parse(signed.expires_at);
-  }
-
   /** Send every part not in the bucket yet, then complete. */
   async run() {
     const generation = this.generation;
@@ -165,11 +128,15 @@ export class FileUpload {
       `${this.concurrency} at a time.`);
     const workers = [];
     for (let i = 0; i < this.concurrency; i++) workers.push(this.worker(generation));
-    await Promise.all(workers);
-    if (generation !== this.generation) return;
-    await this.checkpointing;
-    if (generation !== this.generation) return;
-    await this.finish(generation);
+    try {
+      await Promise.all(workers);
+      if (generation !== this.generation) return;
+      await this.checkpoints.settled;
+      if (generation !== this.generation) return;
+      await this.finish(generation);
+    } catch (error) {
+      if (!(error instanceof Halted) && generation === this.generation) this.fail(error);
+    }
   }
 
   async worker(generation) {
@@ -196,8 +163,8 @@ export class FileUpload {
     for (;;) {
       try {
         // Read for the CRC32C while the part is on its way: it is needed only at complete.
-        const checksum = this.checksumOf(part);
-        await this.ensureUrl(part);
+        const checksum = partChecksum(this.file, part);
+        await this.urls.ensure(part);
         this.check(generation);
         const token = await this.put(part);
         part.crc = await checksum;
@@ -206,7 +173,7 @@ export class FileUpload {
         part.status = "sent";
         part.denied = 0;
         this.partsSentHere++;
-        this.queueCheckpoint(part);
+        this.checkpoints.add(part);
         this.onChange(this);
         return;
       } catch (error) {
@@ -214,7 +181,9 @@ export class FileUpload {
         if (error instanceof UploadProblem || (error.status !== undefined && !error.retryable)) {
           throw error;
         }
-        await this.explainNetworkFailure(error, part);
+        if (error.kind === "network" && this.partsSentHere === 0 && part.attempts === 0) {
+          await explainNetworkFailure(part.url); // throws when it is CORS
+        }
         if (error.kind === "denied") {
           // Most often an expired URL; a fresh one is signed before the next try.
           part.url = null;
@@ -236,48 +205,6 @@ export class FileUpload {
     }
   }
 
-  // A PUT that never got an answer: the network, or a CORS refusal the browser hides from
-  // scripts. If no part has got through yet and the bucket answers plain requests, it is CORS.
-  async explainNetworkFailure(error, part) {
-    if (error.kind !== "network" || this.partsSentHere > 0 || part.attempts > 0) return;
-    if (await bucketAnswers(part.url)) {
-      throw new UploadProblem(corsRefusedMessage(part.url, window.location.origin));
-    }
-  }
-
-  // One read per part, shared by its retries.
-  checksumOf(part) {
-    if (part.crc !== null) return Promise.resolve(part.crc);
-    if (!part.checksum) {
-      part.checksum = crc32cOfBlob(this.file.slice(part.start, part.end)).catch((error) => {
-        part.checksum = null; // a later Retry reads again
-        throw new UploadProblem(`Could not read ${this.file.name} (was it changed or moved?): ` +
-          `${error.message}. Choose it again to continue.`);
-      });
-      part.checksum.catch(() => {}); // observed by whoever awaits it; not an unhandled rejection
-    }
-    return part.checksum;
-  }
-
-  async ensureUrl(part) {
-    if (part.url && part.urlExpires - Date.now() > URL_MARGIN_MS) return;
-    if (part.urlRequest) {
-      await part.urlRequest;
-      if (part.url) return;
-    }
-    const wanted = [part, ...this.parts.filter((p) => p !== part && p.status === "pending"
-      && !p.urlRequest && !(p.url && p.urlExpires - Date.now() > URL_MARGIN_MS))]
-      .slice(0, URL_BATCH);
-    const request = this.api.urls(this.upload.upload_id, wanted.map((p) => p.number));
-    for (const p of wanted) p.urlRequest = request;
-    try {
-      const answer = await request;
-      for (const signed of answer.parts) this.setUrl(signed);
-    } finally {
-      for (const p of wanted) p.urlRequest = null;
-    }
-  }
-
   // The body is a slice of the File, not bytes already read: Chromium streams a Blob from
   // disk, while an ArrayBuffer body made the 256 MiB benchmark about five times slower.
   async put(part) {
@@ -295,64 +222,6 @@ export class FileUpload {
     }
   }
 
-  queueCheckpoint(part) {
-    this.checkpointQueue.push(part);
-    if (!this.draining) {
-      this.draining = true; // set synchronously, so no part can slip past a finishing drain
-      this.checkpointing = this.drainCheckpoints();
-    }
-  }
-
-  // One checkpoint call at a time, each carrying every part that finished meanwhile.
-  async drainCheckpoints() {
-    try {
-      await this.drainQueue();
-    } finally {
-      this.draining = false;
-    }
-  }
-
-  async drainQueue() {
-    while (this.checkpointQueue.length) {
-      const batch = this.checkpointQueue.splice(0).filter((p) => p.status === "sent");
-      if (!batch.length) continue;
-      try {
-        await this.api.checkpoint(this.upload.upload_id,
-          batch.map((p) => ({ part_number: p.number, part_token: p.token })));
-        const checksums = {};
-        for (const part of batch) {
-          if (part.status === "sent") part.status = "checkpointed";
-          checksums[part.number] = part.crc;
-        }
-        this.book.savePartChecksums(this.file, this.upload.upload_id, checksums);
-      } catch (error) {
-        if (error.code !== "part_rejected") {
-          // The tokens stay with the page and go with complete; only resuming suffers.
-          this.note(`Could not checkpoint parts (${error.message}); they will be sent with complete.`);
-          continue;
-        }
-        const rejected = new Set((error.details.rejected_parts || []).map((r) => r.part_number));
-        for (const part of batch) {
-          if (!rejected.has(part.number)) this.checkpointQueue.push(part);
-          else if (part.status === "sent") {
-            part.status = "pending"; // the store does not hold what we sent: send it again
-            part.token = null;
-            if (++part.attempts >= PART_ATTEMPTS) {
-              this.fail(new UploadProblem(`The store keeps rejecting part ${part.number}.`));
-            }
-          }
-        }
-        if (this.state === "uploading") this.respawnIfIdle();
-      }
-    }
-  }
-
-  // A rejected part went back to pending after the workers may have finished.
-  respawnIfIdle() {
-    const sending = this.parts.some((p) => p.status === "sending");
-    if (!sending) this.run();
-  }
-
   async finish(generation) {
     if (this.parts.some((p) => p.status !== "sent" && p.status !== "checkpointed")) return;
     this.setState("completing", "Completing: joining the parts and checking the CRC32C…");
@@ -361,7 +230,7 @@ export class FileUpload {
       // Parts sent before a reload whose CRC this browser lost: read them here, not resend.
       this.note(`Reading ${unread.length} parts sent earlier to finish the file's CRC32C…`);
       for (const part of unread) {
-        part.crc = await this.checksumOf(part);
+        part.crc = await partChecksum(this.file, part);
         this.check(generation);
       }
     }
@@ -370,7 +239,8 @@ export class FileUpload {
     const unrecorded = this.parts.filter((p) => p.status === "sent")
       .map((p) => ({ part_number: p.number, part_token: p.token }));
     try {
-      this.result = await this.api.complete(this.upload.upload_id, unrecorded, crc32cBase64(crc));
+      const checksum = this.upload.checksum_algorithm === "none" ? undefined : crc32cBase64(crc);
+      this.result = await this.api.complete(this.upload.upload_id, unrecorded, checksum);
     } catch (error) {
       if (FINAL_COMPLETE_ERRORS.has(error.code)) this.book.remove(this.key);
       throw error;
@@ -406,22 +276,36 @@ export class FileUpload {
       return;
     }
     this.generation++;
-    this.run().catch((error) => this.fail(error));
+    this.run();
   }
 
   /** Stop and abort the upload in the bucket. */
   async cancel() {
     if (this.state === "done" || this.state === "cancelled") return;
     this.halt();
+    if (!this.upload) {
+      // Initiate is still on its way: start() aborts what it creates.
+      this.setState("cancelled", "Cancelled.");
+      return;
+    }
     this.setState("cancelling", "Cancelling…");
     try {
-      if (this.upload) await this.api.abort(this.upload.upload_id);
+      await this.api.abort(this.upload.upload_id);
     } catch (error) {
       this.setState("failed", `Could not abort the upload: ${error.message}`);
       return;
     }
     this.book.remove(this.key);
     this.setState("cancelled", "Cancelled: the upload was aborted in the bucket.");
+  }
+
+  async abortCancelled() {
+    try {
+      await this.api.abort(this.upload.upload_id);
+    } catch {
+      // It expires on its own (the janitor and the bucket's lifecycle rule).
+    }
+    this.book.remove(this.key);
   }
 
   halt() {

@@ -114,3 +114,17 @@ def test_pause_stops_sending_and_resume_finishes(browsing: Browsing, files: Path
     browsing.wait_for_state("pause.bin", "done")
     assert set(browsing.part_puts) == {1, 2, 3, 4}
     assert browsing.gateway.file_bytes(row.get_attribute("data-file-id")) == data
+
+
+def test_discarding_an_unfinished_upload_aborts_it(browsing: Browsing, files: Path) -> None:
+    path = write_file(files, "discard.bin", random_bytes(6 * PART))
+    start_slow_upload(browsing, path)
+    browsing.page.reload()
+    item = browsing.page.locator("#unfinished-list li", has_text="discard.bin")
+    item.wait_for()
+    upload_id = item.get_attribute("data-upload-id")
+    item.locator("button", has_text="Discard").click()
+    browsing.page.wait_for_selector("#unfinished", state="hidden")
+    assert browsing.gateway.api("GET", f"/v1/uploads/{upload_id}")["status"] == "aborted"
+    assert browsing.gateway.open_store_uploads() == []
+    assert browsing.page.evaluate(f"localStorage.getItem('{RECORDS}')") == "{}"

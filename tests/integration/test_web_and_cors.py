@@ -34,7 +34,8 @@ def test_the_page_and_its_scripts_need_no_key(app: Flask) -> None:
     csp = page.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "default-src 'self'" in csp
     assert page.headers["Referrer-Policy"] == "no-referrer"
-    for name in ("app.js", "upload.js", "transfer.js", "api.js", "crc32c.js", "resume.js"):
+    for name in ("app.js", "upload.js", "parts.js", "checkpoints.js", "transfer.js", "api.js",
+                 "crc32c.js", "resume.js"):
         script = fetch(app, f"/web/{name}")
         assert script.status_code == 200 and script.mimetype == "text/javascript", name
         assert b"http://" not in script.data and b"https://" not in script.data  # no CDN
