@@ -131,9 +131,12 @@ class Browsing:
             "[data-role=name]", has_text=name)).first
 
     def wait_for_state(self, name: str, state: str) -> Any:
-        """Wait until a file's row reaches a state; return the row."""
+        """Wait until a file's row reaches a state (or fails: then say why); return the row."""
         row = self.row(name)
-        row.and_(self.page.locator(f"[data-state={state}]")).wait_for()
+        ends = f"[data-state={state}], [data-state=failed]"
+        row.and_(self.page.locator(ends)).wait_for()
+        reached = row.get_attribute("data-state")
+        assert reached == state, f"{name} is {reached}, not {state}: {self.message(name)}"
         return row
 
     def message(self, name: str) -> str:
