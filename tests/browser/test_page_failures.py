@@ -39,7 +39,7 @@ def test_cancel_aborts_the_upload(browsing: Browsing, files: Path) -> None:
 
 
 def test_an_etag_hidden_by_cors_is_named_plainly_and_setup_fixes_it(
-        browsing: Browsing, files: Path) -> None:
+        browsing: Browsing, files: Path, artifacts: Path) -> None:
     gateway = browsing.gateway
     # A rule that lets the PUT through but does not expose ETag to scripts.
     gateway.admin.put_bucket_cors(Bucket=gateway.bucket, CORSConfiguration={"CORSRules": [{
@@ -52,6 +52,7 @@ def test_an_etag_hidden_by_cors_is_named_plainly_and_setup_fixes_it(
     message = browsing.message("hidden.bin")
     assert "cannot read the part's ETag" in message
     assert "ExposeHeaders: ETag" in message and "gateway bucket setup" in message
+    browsing.page.screenshot(path=str(artifacts / "browser-etag-hidden.png"))
     assert gateway.only_upload()["checkpointed_parts"] == []
 
     gateway.cli("bucket", "setup")
