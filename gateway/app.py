@@ -7,8 +7,9 @@ import os
 from flask import Flask, send_from_directory
 from werkzeug.wrappers import Response
 
-from gateway.api import files, health, uploads
+from gateway.api import files, health, uploads, web
 from gateway.api.context import Services
+from gateway.api.cors import install_cors
 from gateway.api.error_handlers import GatewayApi, register_error_handlers
 from gateway.api.observability import install_request_hooks
 from gateway.auth import KeyService
@@ -68,8 +69,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fl
     for blueprint in (health.blp, uploads.blp, files.blp):
         api.register_blueprint(blueprint)
     api.spec.components.schema("PartUrl", schema=_part_url_schema())
+    app.register_blueprint(web.blp)  # a plain blueprint: the page is not part of the API
     register_error_handlers(app)
     install_request_hooks(app)
+    install_cors(app, settings.cors_origins)
     _serve_docs_assets(app)
     return app
 

@@ -22,6 +22,7 @@ class ErrorKind:
 
 UNAUTHORIZED = ErrorKind("unauthorized", 401)
 FORBIDDEN = ErrorKind("forbidden", 403)
+ORIGIN_NOT_ALLOWED = ErrorKind("origin_not_allowed", 403)
 NOT_FOUND = ErrorKind("not_found", 404)
 UPLOAD_NOT_FOUND = ErrorKind("upload_not_found", 404)
 FILE_NOT_FOUND = ErrorKind("file_not_found", 404)
