@@ -41,6 +41,7 @@ lint: $(STAMP)  ## ruff and mypy
 bench: $(STAMP)  ## benchmarks (medians and ratios against an in-run baseline)
 	$(BIN)/python bench/initiate.py
 	$(BIN)/python bench/browser_upload.py
+	$(BIN)/python bench/upload.py
 
 minio:  ## a local MinIO on :9000 (needs a minio binary or Docker)
 	bash deploy/dev/minio.sh
