@@ -39,7 +39,8 @@ def wait_for_http(url: str, timeout: float = 30.0) -> None:
         try:
             requests.get(url, timeout=1)
             return
-        except requests.ConnectionError:
+        # A listening socket whose workers are still booting accepts and then stays silent.
+        except (requests.ConnectionError, requests.Timeout):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
