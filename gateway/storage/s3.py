@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, TypeVar
 
 import boto3
 import botocore.exceptions
@@ -13,6 +13,7 @@ from botocore.config import Config
 
 from gateway.errors import STORE_ERROR, STORE_UNAVAILABLE, GatewayError
 from gateway.storage.interface import (
+    ByteSource,
     ObjectInfo,
     StoredPart,
     StorePartsRejected,
@@ -20,7 +21,7 @@ from gateway.storage.interface import (
 )
 from gateway.storage.presigner import S3Presigner, SigningCredentials
 from gateway.storage.timing import record_store_call
-from gateway.uploads.checksums import crc32c_of, parse_crc32c
+from gateway.uploads.checksums import crc32c_of, format_crc32c, parse_crc32c
 
 T = TypeVar("T")
 
@@ -38,13 +39,21 @@ READ_CHUNK = 1024 * 1024
 
 
 def make_s3_client(
-    *, endpoint_url: str | None, region: str, addressing_style: str, session: Any = None
+    *, endpoint_url: str | None, region: str, addressing_style: str, session: Any = None,
+    streaming: bool = False,
 ) -> Any:
-    """A boto3 S3 client tuned for a gateway: bounded retries and timeouts, no default checksums."""
+    """A boto3 S3 client tuned for a gateway: bounded retries and timeouts, no default checksums.
+
+    A `streaming` client sends request bodies unsigned (UNSIGNED-PAYLOAD): signing a payload
+    means hashing it before sending, which a body streamed from a client cannot be.
+    """
     session = session or boto3.session.Session()
+    s3_options: dict[str, Any] = {"addressing_style": addressing_style}
+    if streaming:
+        s3_options["payload_signing_enabled"] = False
     config = Config(
         signature_version="s3v4",
-        s3={"addressing_style": addressing_style},  # type: ignore[arg-type]
+        s3=s3_options,  # type: ignore[arg-type]
         retries={"mode": "standard", "max_attempts": 3},
         connect_timeout=5,
         read_timeout=120,
@@ -75,6 +84,11 @@ class S3ObjectStore:
         self.client = make_s3_client(
             endpoint_url=endpoint_url, region=region, addressing_style=addressing_style,
             session=self._session,
+        )
+        # Part and object bodies go through a second client that streams them unsigned.
+        self._stream_client = make_s3_client(
+            endpoint_url=endpoint_url, region=region, addressing_style=addressing_style,
+            session=self._session, streaming=True,
         )
         public = public_endpoint_url or endpoint_url or _aws_endpoint(region)
         self._presigner = S3Presigner(
@@ -150,24 +164,32 @@ class S3ObjectStore:
             return
 
     def upload_part(
-        self, key: str, upload_id: str, part_number: int, body: BinaryIO, length: int
+        self, key: str, upload_id: str, part_number: int, body: ByteSource, length: int
     ) -> str:
-        """Send one part's bytes from a stream and return the ETag the store gave it."""
+        """Stream one part's `length` bytes and return the ETag the store gave it.
+
+        The body is read once, in blocks, as it is sent. A seekable body is re-sent when a
+        transient failure is retried; a failure while sending a non-seekable one is 503.
+        """
         response = self._call(
-            "UploadPart", self.client.upload_part,
+            "UploadPart", self._stream_client.upload_part,
             Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=part_number,
             Body=body, ContentLength=length,
         )
         return _quoted(response["ETag"])
 
     def put_object(
-        self, key: str, body: bytes, content_type: str, metadata: Mapping[str, str]
+        self, key: str, body: bytes, content_type: str, metadata: Mapping[str, str],
+        crc32c: int | None = None,
     ) -> None:
-        """Store a small object in one PutObject."""
+        """Store a small object in one PutObject; with `crc32c` the store can check it."""
+        extra: dict[str, Any] = {}
+        if crc32c is not None:
+            extra["ChecksumCRC32C"] = format_crc32c(crc32c)
         self._call(
-            "PutObject", self.client.put_object,
+            "PutObject", self._stream_client.put_object,
             Bucket=self.bucket, Key=key, Body=body, ContentType=content_type,
-            Metadata=dict(metadata),
+            Metadata=dict(metadata), **extra,
         )
 
     def head_object(self, key: str) -> ObjectInfo | None:
@@ -263,6 +285,11 @@ class S3ObjectStore:
             raise GatewayError(
                 STORE_UNAVAILABLE, f"the object store is unreachable ({operation})"
             ) from exc
+        except botocore.exceptions.UnseekableStreamError as exc:
+            # A retry would need the streamed body again; the client sends it once more.
+            raise GatewayError(
+                STORE_UNAVAILABLE, f"the object store failed while receiving {operation}; send "
+                "the body again") from exc
         except botocore.exceptions.NoCredentialsError as exc:
             raise GatewayError(STORE_ERROR, "no S3 credentials found (AWS_ACCESS_KEY_ID, ...)") \
                 from exc

@@ -1,0 +1,136 @@
+"""Client bodies on their way to the store: exact lengths, CRC32C on the fly, bounded memory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import google_crc32c
+
+from gateway.errors import INCOMPLETE_BODY, SIZE_MISMATCH, GatewayError
+from gateway.storage.interface import ByteSource
+
+
+class ExactBodyReader:
+    """A read-only stream of exactly `length` bytes of a client's body, for one store request.
+
+    It computes the CRC32C of what passes through. A body that ends early or runs on past
+    `length` raises before the last byte is handed over, so the store's request is cut short
+    and the store keeps nothing of the wrong size. It cannot seek: a store request that fails
+    midway is not retried with it (the client sends the part again).
+    """
+
+    def __init__(self, source: ByteSource, length: int, what: str = "the body") -> None:
+        self._source = source
+        self._length = length
+        self._what = what
+        self._delivered = 0
+        self._crc = 0
+        self.failure: GatewayError | None = None
+
+    @property
+    def crc32c(self) -> int:
+        """The CRC32C of the bytes handed out so far."""
+        return int(self._crc)
+
+    @property
+    def bytes_read(self) -> int:
+        """How many bytes were handed out."""
+        return self._delivered
+
+    def readable(self) -> bool:
+        """A stream one reads from."""
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        """Up to `size` bytes (all that is left when negative); b"" only once `length` is met."""
+        try:
+            return self._read(size)
+        except GatewayError as exc:
+            # The store's HTTP client wraps what a body raises in its own errors (and may
+            # retry); the caller finds the real reason here.
+            self.failure = exc
+            raise
+
+    def _read(self, size: int | None) -> bytes:
+        remaining = self._length - self._delivered
+        if remaining <= 0:
+            return b""
+        want = remaining if size is None or size < 0 else min(size, remaining)
+        if want == remaining:
+            # The last bytes: ask for one more to prove the body really ends here.
+            data = self._read_up_to(want + 1, until_full=True)
+            if len(data) > want:
+                raise GatewayError(SIZE_MISMATCH, f"{self._what} is longer than {self._length} "
+                                  "bytes", expected_bytes=self._length)
+        else:
+            data = self._read_up_to(want, until_full=False)
+        if len(data) < want and (want == remaining or not data):
+            received = self._delivered + len(data)
+            raise GatewayError(SIZE_MISMATCH, f"{self._what} has {received} bytes; it must have "
+                               f"{self._length}", expected_bytes=self._length,
+                               received_bytes=received)
+        self._delivered += len(data)
+        self._crc = google_crc32c.extend(self._crc, data)
+        return data
+
+    def _read_up_to(self, size: int, *, until_full: bool) -> bytes:
+        chunks: list[bytes] = []
+        got = 0
+        while got < size:
+            chunk = read_client(self._source, size - got)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+            if not until_full:
+                break
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def read_client(source: ByteSource, size: int) -> bytes:
+    """One read of a client's body; a broken or abandoned body becomes a clear 400."""
+    try:
+        return source.read(size)
+    except GatewayError:
+        raise
+    except Exception as exc:  # the server's own disconnect or socket error types
+        raise GatewayError(INCOMPLETE_BODY, f"the request body could not be read to its end: "
+                           f"{exc}") from exc
+
+
+class PartBuffer:
+    """Bytes collected into parts of a fixed size: at most one part (plus a chunk) in memory."""
+
+    def __init__(self, part_size: int) -> None:
+        self.part_size = part_size
+        self._buffer = bytearray()
+        self.total = 0
+        self._crc = 0
+
+    @property
+    def crc32c(self) -> int:
+        """The CRC32C of every byte added so far."""
+        return int(self._crc)
+
+    @property
+    def pending(self) -> int:
+        """Bytes held but not yet taken as a part."""
+        return len(self._buffer)
+
+    def add(self, chunk: bytes) -> Iterator[bytes]:
+        """Add a chunk; yield each full part that is surely not the last one."""
+        self._crc = google_crc32c.extend(self._crc, chunk)
+        self.total += len(chunk)
+        self._buffer += chunk
+        # A full part is only sent once a byte beyond it is known: then it is not the last,
+        # and a body of exactly one part stays a single PutObject.
+        while len(self._buffer) > self.part_size:
+            part = bytes(memoryview(self._buffer)[:self.part_size])
+            del self._buffer[:self.part_size]
+            yield part
+
+    def rest(self) -> bytes:
+        """Everything not yet taken: the last part (or the whole of a small body)."""
+        data = bytes(self._buffer)
+        self._buffer = bytearray()
+        return data
