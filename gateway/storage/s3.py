@@ -16,25 +16,15 @@ from gateway.storage.interface import (
     ByteSource,
     ObjectInfo,
     StoredPart,
-    StorePartsRejected,
     StoreUploadMissing,
 )
 from gateway.storage.presigner import S3Presigner, SigningCredentials
+from gateway.storage.s3_errors import CONNECTION_ERRORS, translate_client_error
 from gateway.storage.timing import record_store_call
 from gateway.uploads.checksums import crc32c_of, format_crc32c, parse_crc32c
 
 T = TypeVar("T")
 
-_UPLOAD_GONE = {"NoSuchUpload", "NoSuchKey"}  # Ceph RGW says NoSuchKey after an abort
-_PARTS_REJECTED = {"InvalidPart", "InvalidPartOrder", "EntityTooSmall", "EntityTooLarge"}
-_TRANSIENT = {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "503"}
-_CONNECTION_ERRORS = (
-    botocore.exceptions.EndpointConnectionError,
-    botocore.exceptions.ConnectTimeoutError,
-    botocore.exceptions.ReadTimeoutError,
-    botocore.exceptions.ConnectionClosedError,
-    botocore.exceptions.HTTPClientError,
-)
 READ_CHUNK = 1024 * 1024
 
 
@@ -222,7 +212,7 @@ class S3ObjectStore:
         body = response["Body"]
         try:
             yield from body.iter_chunks(READ_CHUNK)
-        except _CONNECTION_ERRORS as exc:
+        except CONNECTION_ERRORS as exc:
             raise GatewayError(STORE_UNAVAILABLE, f"reading the object failed: {exc}") from exc
         finally:
             body.close()
@@ -280,8 +270,8 @@ class S3ObjectStore:
             failed = False
             return result
         except botocore.exceptions.ClientError as exc:
-            raise _translate(operation, exc) from exc
-        except _CONNECTION_ERRORS as exc:
+            raise translate_client_error(operation, exc) from exc
+        except CONNECTION_ERRORS as exc:
             raise GatewayError(
                 STORE_UNAVAILABLE, f"the object store is unreachable ({operation})"
             ) from exc
@@ -295,25 +285,6 @@ class S3ObjectStore:
                 from exc
         finally:
             record_store_call(operation, time.perf_counter() - started, failed)
-
-
-def _translate(operation: str, exc: botocore.exceptions.ClientError) -> Exception:
-    error = exc.response.get("Error", {})
-    code = str(error.get("Code", ""))
-    message = str(error.get("Message", "")) or code
-    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-    if code in _UPLOAD_GONE or (code == "404" and operation == "HeadObject"):
-        return StoreUploadMissing(f"{operation}: {code}")
-    if code in _PARTS_REJECTED:
-        return StorePartsRejected(code, message)
-    if code in _TRANSIENT or status >= 500:
-        return GatewayError(STORE_UNAVAILABLE, f"the object store is unavailable ({operation}: "
-                                               f"{code})")
-    if code == "NoSuchBucket":
-        return GatewayError(STORE_ERROR, "the configured bucket does not exist; run "
-                                         "'gateway bucket setup'", store_code=code)
-    return GatewayError(STORE_ERROR, f"the object store refused {operation}: {code}",
-                        store_code=code)
 
 
 def _quoted(etag: str) -> str:
