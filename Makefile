@@ -39,7 +39,7 @@ lint: $(STAMP)  ## ruff and mypy
 	$(BIN)/mypy
 
 bench: $(STAMP)  ## benchmarks (medians and ratios against an in-run baseline)
-	$(BIN)/python bench/initiate.py
+	$(BIN)/python -m bench.initiate
 
 minio:  ## a local MinIO on :9000 (needs a minio binary or Docker)
 	bash deploy/dev/minio.sh
