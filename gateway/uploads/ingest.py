@@ -1,18 +1,21 @@
 """Single-request uploads: a form's file streamed to the store in bounded parts.
 
 The file's bytes are collected into parts of the part size and each full part is sent as
-soon as a byte beyond it arrives, so memory holds about one part whatever the file's size;
-nothing touches local disk. A file no larger than one part becomes one PutObject; a larger
+soon as a byte beyond it arrives, in the background while the next one is read (one part
+in flight at most), so memory holds about two parts whatever the file's size; nothing
+touches local disk. A file no larger than one part becomes one PutObject; a larger
 one a multipart upload. The last bytes are held until the whole form has been read, so a
 bad field after the file still leaves nothing behind. CRC32C is computed on the fly.
 """
 
 from __future__ import annotations
 
+import contextvars
 import io
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
@@ -107,6 +110,8 @@ class FileIngest:
         except BaseException:
             writer.discard()
             raise
+        finally:
+            writer.close()
         record = FileRecord(
             id=file_id, tenant_id=tenant_id, upload_id=None, object_key=key, filename=filename,
             content_type=content_type, num_bytes=writer.total, crc32c=writer.crc32c,
@@ -149,6 +154,8 @@ class ObjectWriter:
         self._store_upload_id: str | None = None
         self._parts: list[tuple[int, str]] = []
         self._object_may_exist = False
+        self._sender: ThreadPoolExecutor | None = None
+        self._in_flight: Future[None] | None = None
 
     @property
     def total(self) -> int:
@@ -177,11 +184,12 @@ class ObjectWriter:
     def finish(self, content_type: str, metadata: dict[str, str]) -> None:
         """Store the last bytes and join the parts; the object then exists in full."""
         rest = self._buffer.rest()
+        self._wait()
         self._object_may_exist = True
         if self._store_upload_id is None:
             self._store.put_object(self._key, rest, content_type, metadata, crc32c=self.crc32c)
             return
-        self._send_part(rest)
+        self._upload_part(len(self._parts) + 1, rest)
         try:
             self._store.complete_multipart_upload(self._key, self._store_upload_id, self._parts)
         except StorePartsRejected as exc:
@@ -197,6 +205,10 @@ class ObjectWriter:
     def discard(self) -> None:
         """Remove whatever this writer made in the store (best effort; logs what it could not)."""
         try:
+            self._wait()
+        except Exception:  # a failed part changes nothing about what must go
+            log.debug("a part failed before the upload was discarded", exc_info=True)
+        try:
             if self._store_upload_id is not None:
                 self._store.abort_multipart_upload(self._key, self._store_upload_id)
                 self._store_upload_id = None
@@ -205,14 +217,35 @@ class ObjectWriter:
         except Exception:  # the bucket's lifecycle rule is the last resort for the upload
             log.exception("could not remove the store's copy of %s", self._key)
 
+    def close(self) -> None:
+        """Let the background sender go (after finish or discard)."""
+        if self._sender is not None:
+            self._sender.shutdown(wait=True)
+            self._sender = None
+
     def _send_part(self, data: bytes) -> None:
+        """Send a full part in the background once the previous one is stored."""
+        self._wait()
         if self._store_upload_id is None:
             self._store_upload_id = self._store.create_multipart_upload(
                 self._key, self._content_type, self._metadata)
-        number = len(self._parts) + 1
+        if self._sender is None:
+            self._sender = ThreadPoolExecutor(1, thread_name_prefix="form-part")
+        # The request's context travels along, so store time still counts for this request.
+        self._in_flight = self._sender.submit(contextvars.copy_context().run,
+                                              self._upload_part, len(self._parts) + 1, data)
+
+    def _upload_part(self, number: int, data: bytes) -> None:
+        assert self._store_upload_id is not None
         token = self._store.upload_part(self._key, self._store_upload_id, number,
                                         io.BytesIO(data), len(data))
         self._parts.append((number, token))
+
+    def _wait(self) -> None:
+        """Wait for the part in flight; its failure is raised here."""
+        if self._in_flight is not None:
+            future, self._in_flight = self._in_flight, None
+            future.result()
 
 
 def _content_type(fields: dict[str, str], file: FormFile) -> str:
