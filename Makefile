@@ -40,6 +40,7 @@ lint: $(STAMP)  ## ruff and mypy
 
 bench: $(STAMP)  ## benchmarks (medians and ratios against an in-run baseline)
 	$(BIN)/python -m bench.initiate
+	$(BIN)/python -m bench.proxy
 
 minio:  ## a local MinIO on :9000 (needs a minio binary or Docker)
 	bash deploy/dev/minio.sh

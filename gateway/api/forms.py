@@ -23,7 +23,13 @@ from werkzeug.sansio.multipart import (
 )
 
 from gateway.api.schemas import FileFormSchema
-from gateway.errors import BAD_REQUEST, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, GatewayError
+from gateway.errors import (
+    BAD_REQUEST,
+    INCOMPLETE_BODY,
+    PAYLOAD_TOO_LARGE,
+    UNSUPPORTED_MEDIA_TYPE,
+    GatewayError,
+)
 from gateway.storage.interface import ByteSource
 from gateway.uploads.ingest import FormField, FormFile, FormItem
 from gateway.uploads.streams import read_client
@@ -49,7 +55,7 @@ def read_form(stream: ByteSource, content_type: str | None, content_length: int 
     if content_length is not None and content_length > limit:
         raise GatewayError(PAYLOAD_TOO_LARGE, f"the request body has {content_length} bytes; "
                            f"the limit is {limit}", max_form_bytes=limit)
-    return _FormStream(stream, boundary.encode("ascii"), limit).items()
+    return _FormStream(stream, boundary.encode("ascii"), limit, content_length).items()
 
 
 def _invalid(field: str, message: str) -> NoReturn:
@@ -60,10 +66,12 @@ def _invalid(field: str, message: str) -> NoReturn:
 class _FormStream:
     """Pulls blocks from the body into the decoder only as events are asked for."""
 
-    def __init__(self, stream: ByteSource, boundary: bytes, limit: int) -> None:
+    def __init__(self, stream: ByteSource, boundary: bytes, limit: int,
+                 declared: int | None) -> None:
         self._stream = stream
         self._decoder = MultipartDecoder(boundary, max_parts=MAX_FORM_PARTS)
         self._limit = limit
+        self._declared = declared
         self._received = 0
 
     def items(self) -> Iterator[FormItem]:
@@ -135,6 +143,9 @@ class _FormStream:
         if self._received > self._limit:
             raise GatewayError(PAYLOAD_TOO_LARGE, f"the request body is larger than the limit "
                                f"of {self._limit} bytes", max_form_bytes=self._limit)
+        if not chunk and self._declared is not None and self._received < self._declared:
+            raise GatewayError(INCOMPLETE_BODY, f"the body ended after {self._received} of its "
+                               f"{self._declared} bytes")
         self._decoder.receive_data(chunk or None)
         if len(self._decoder.buffer) > MAX_PENDING:
             raise GatewayError(BAD_REQUEST, "the multipart body is malformed: no boundary or "

@@ -41,7 +41,8 @@ class PartProxy:
         svc.require_in_plan(upload.plan, [part_number])
         length = self._length(upload, part_number, declared_length)
         assert upload.store_upload_id is not None  # only 0-byte uploads have none, and no parts
-        reader = ExactBodyReader(body, length, f"part {part_number}")
+        reader = ExactBodyReader(body, length, f"part {part_number}",
+                                 declared=declared_length is not None)
         try:
             token = svc.store.upload_part(upload.object_key, upload.store_upload_id,
                                           part_number, reader, length)

@@ -23,10 +23,12 @@ class ExactBodyReader:
     retried with it (the client sends the part again).
     """
 
-    def __init__(self, source: ByteSource, length: int, what: str = "the body") -> None:
+    def __init__(self, source: ByteSource, length: int, what: str = "the body", *,
+                 declared: bool = False) -> None:
         self._source = source
         self._length = length
         self._what = what
+        self._declared = declared  # the client's own Content-Length, not the plan's size
         self._delivered = 0
         self._pulled = 0
         self._pending = b""
@@ -71,6 +73,10 @@ class ExactBodyReader:
                                "bytes", expected_bytes=self._length)
         if available < want and (last or available == 0):
             received = self._delivered + available
+            if self._declared:
+                raise GatewayError(INCOMPLETE_BODY, f"the body ended after {received} of its "
+                                   f"{self._length} bytes", expected_bytes=self._length,
+                                   received_bytes=received)
             raise GatewayError(SIZE_MISMATCH, f"{self._what} has {received} bytes; it must "
                                f"have {self._length}", expected_bytes=self._length,
                                received_bytes=received)
@@ -86,7 +92,7 @@ class ExactBodyReader:
         available = len(self._pending) - self._offset
         if available >= target:
             return available
-        chunks = [self._pending[self._offset:]]
+        chunks = [self._pending[self._offset:]] if available else []
         # Never more than length + 1 in all: enough to tell a body that runs on.
         budget = self._length + 1 - self._pulled
         while available < target and budget > 0:

@@ -153,3 +153,14 @@ def test_without_a_key_the_form_is_401_and_unread(app: Flask, settings: Settings
                                       content_type=form_type())
     assert_error(response, 401, "unauthorized")
     assert_nothing_stored(settings, s3_admin)
+
+
+def test_a_form_that_breaks_off_is_400_and_leaves_nothing(api: Api, settings: Settings,
+                                                          s3_admin: Any) -> None:
+    body = form_body([Part("file", random_bytes(7 * MIB), "big.bin")])
+    response = api.client.post("/v1/files", input_stream=io.BytesIO(body[:6 * MIB]),
+                               environ_overrides={"CONTENT_LENGTH": str(len(body))},
+                               content_type=form_type(),
+                               headers={"Authorization": f"Bearer {api.key}"})
+    assert_error(response, 400, "incomplete_body")
+    assert_nothing_stored(settings, s3_admin)

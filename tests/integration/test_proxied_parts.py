@@ -148,3 +148,16 @@ def test_unknown_length_parts_need_a_length_and_fit_the_part_size(
     error = assert_error(put_proxied(api, upload["upload_id"], 1,
                                      b"x" * (upload["part_size"] + 1)), 422, "size_mismatch")
     assert store_parts(s3_admin, bucket) == [] and row_counts(settings)["upload_parts"] == 0
+
+
+def test_a_body_that_breaks_off_is_400_and_leaves_nothing(api: Api, s3_admin: Any,
+                                                          bucket: str,
+                                                          settings: Settings) -> None:
+    upload = api.initiate("broken.bin", 100)
+    response = api.client.put(f"/v1/uploads/{upload['upload_id']}/parts/1",
+                              input_stream=io.BytesIO(b"x" * 60),
+                              environ_overrides={"CONTENT_LENGTH": "100"},  # says 100, sends 60
+                              headers={"Authorization": f"Bearer {api.key}"})
+    error = assert_error(response, 400, "incomplete_body")
+    assert error["retryable"] is True
+    assert store_parts(s3_admin, bucket) == [] and row_counts(settings)["upload_parts"] == 0

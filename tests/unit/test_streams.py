@@ -90,3 +90,11 @@ def test_part_buffer_yields_full_parts_only_when_more_follows(total: int, chunk:
     assert b"".join(parts) + rest == data
     assert len(parts) == max(0, -(-total // 10) - 1)
     assert buffer.total == total and buffer.crc32c == google_crc32c.value(data)
+
+
+def test_a_body_short_of_its_own_content_length_is_incomplete() -> None:
+    reader = ExactBodyReader(Trickle(b"x" * 60, 25), 100, declared=True)
+    with pytest.raises(GatewayError) as raised:
+        drain(reader, 32)
+    assert raised.value.kind.code == "incomplete_body"
+    assert raised.value.details == {"expected_bytes": 100, "received_bytes": 60}
