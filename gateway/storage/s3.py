@@ -20,6 +20,7 @@ from gateway.storage.interface import (
 )
 from gateway.storage.presigner import S3Presigner, SigningCredentials
 from gateway.storage.s3_errors import CONNECTION_ERRORS, translate_client_error
+from gateway.storage.s3_stream import PartStreamer
 from gateway.storage.timing import record_store_call
 from gateway.uploads.checksums import crc32c_of, format_crc32c, parse_crc32c
 
@@ -29,21 +30,13 @@ READ_CHUNK = 1024 * 1024
 
 
 def make_s3_client(
-    *, endpoint_url: str | None, region: str, addressing_style: str, session: Any = None,
-    streaming: bool = False,
+    *, endpoint_url: str | None, region: str, addressing_style: str, session: Any = None
 ) -> Any:
-    """A boto3 S3 client tuned for a gateway: bounded retries and timeouts, no default checksums.
-
-    A `streaming` client sends request bodies unsigned (UNSIGNED-PAYLOAD): signing a payload
-    means hashing it before sending, which a body streamed from a client cannot be.
-    """
+    """A boto3 S3 client tuned for a gateway: bounded retries and timeouts, no default checksums."""
     session = session or boto3.session.Session()
-    s3_options: dict[str, Any] = {"addressing_style": addressing_style}
-    if streaming:
-        s3_options["payload_signing_enabled"] = False
     config = Config(
         signature_version="s3v4",
-        s3=s3_options,  # type: ignore[arg-type]
+        s3={"addressing_style": addressing_style},  # type: ignore[arg-type]
         retries={"mode": "standard", "max_attempts": 3},
         connect_timeout=5,
         read_timeout=120,
@@ -75,14 +68,15 @@ class S3ObjectStore:
             endpoint_url=endpoint_url, region=region, addressing_style=addressing_style,
             session=self._session,
         )
-        # Part and object bodies go through a second client that streams them unsigned.
-        self._stream_client = make_s3_client(
-            endpoint_url=endpoint_url, region=region, addressing_style=addressing_style,
-            session=self._session, streaming=True,
-        )
         public = public_endpoint_url or endpoint_url or _aws_endpoint(region)
         self._presigner = S3Presigner(
             endpoint_url=public, region=region, addressing_style=addressing_style
+        )
+        # Part bodies stream over presigned PUTs to the endpoint the gateway itself reaches.
+        self._parts = PartStreamer(
+            S3Presigner(endpoint_url=endpoint_url or _aws_endpoint(region), region=region,
+                        addressing_style=addressing_style),
+            self._credentials, bucket,
         )
         self._full_object_crc32c = full_object_crc32c
 
@@ -158,15 +152,10 @@ class S3ObjectStore:
     ) -> str:
         """Stream one part's `length` bytes and return the ETag the store gave it.
 
-        The body is read once, in blocks, as it is sent. A seekable body is re-sent when a
-        transient failure is retried; a failure while sending a non-seekable one is 503.
+        The body is read once, in blocks, as it is sent (see s3_stream): a seekable body is
+        sent again after a transient failure; a failure while streaming one is a 503.
         """
-        response = self._call(
-            "UploadPart", self._stream_client.upload_part,
-            Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=part_number,
-            Body=body, ContentLength=length,
-        )
-        return _quoted(response["ETag"])
+        return self._parts.upload_part(key, upload_id, part_number, body, length)
 
     def put_object(
         self, key: str, body: bytes, content_type: str, metadata: Mapping[str, str],
@@ -177,7 +166,7 @@ class S3ObjectStore:
         if crc32c is not None:
             extra["ChecksumCRC32C"] = format_crc32c(crc32c)
         self._call(
-            "PutObject", self._stream_client.put_object,
+            "PutObject", self.client.put_object,
             Bucket=self.bucket, Key=key, Body=body, ContentType=content_type,
             Metadata=dict(metadata), **extra,
         )
@@ -275,11 +264,6 @@ class S3ObjectStore:
             raise GatewayError(
                 STORE_UNAVAILABLE, f"the object store is unreachable ({operation})"
             ) from exc
-        except botocore.exceptions.UnseekableStreamError as exc:
-            # A retry would need the streamed body again; the client sends it once more.
-            raise GatewayError(
-                STORE_UNAVAILABLE, f"the object store failed while receiving {operation}; send "
-                "the body again") from exc
         except botocore.exceptions.NoCredentialsError as exc:
             raise GatewayError(STORE_ERROR, "no S3 credentials found (AWS_ACCESS_KEY_ID, ...)") \
                 from exc

@@ -23,8 +23,13 @@ def translate_client_error(operation: str, exc: botocore.exceptions.ClientError)
     """The interface's exception (or named GatewayError) for an S3 error response."""
     error = exc.response.get("Error", {})
     code = str(error.get("Code", ""))
-    message = str(error.get("Message", "")) or code
     status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    return translate_error(operation, code, str(error.get("Message", "")), status)
+
+
+def translate_error(operation: str, code: str, message: str, status: int) -> Exception:
+    """The interface's exception (or named GatewayError) for an S3 error code and status."""
+    message = message or code
     if code in _UPLOAD_GONE or (code == "404" and operation == "HeadObject"):
         return StoreUploadMissing(f"{operation}: {code}")
     if code in _PARTS_REJECTED:

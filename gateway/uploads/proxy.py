@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.errors import LENGTH_REQUIRED, SIZE_MISMATCH, GatewayError
-from gateway.storage.interface import ByteSource
+from gateway.storage.interface import ByteSource, StoreUploadMissing
 from gateway.uploads.model import PartRecord, Upload
 from gateway.uploads.service import UploadService
 from gateway.uploads.streams import ExactBodyReader
@@ -50,6 +50,8 @@ class PartProxy:
             if reader.failure is not None:  # the client's body failed, not the store
                 raise reader.failure from None
             raise
+        except StoreUploadMissing as exc:
+            raise svc.lost_in_store(upload) from exc
         now = svc.clock()
         if not svc.repository.save_parts(upload.id, [PartRecord(part_number, token, length)],
                                          now, svc.policy.idle_expiry(now)):

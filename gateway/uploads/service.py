@@ -203,11 +203,15 @@ class UploadService:
         try:
             return self.store.list_parts(upload.object_key, upload.store_upload_id, wanted)
         except StoreUploadMissing as exc:
-            reason = "the store no longer holds this multipart upload"
-            self.repository.set_status(upload.id, [UploadState.IN_PROGRESS], UploadState.FAILED,
-                                       self.clock(), failure_reason=reason)
-            self.repository.set_store_closed(upload.id)
-            raise GatewayError(INVALID_STATE, reason, status=UploadState.FAILED.value) from exc
+            raise self.lost_in_store(upload) from exc
+
+    def lost_in_store(self, upload: Upload) -> GatewayError:
+        """Fail an upload whose store multipart upload is gone; the 409 that says so."""
+        reason = "the store no longer holds this multipart upload"
+        self.repository.set_status(upload.id, [UploadState.IN_PROGRESS], UploadState.FAILED,
+                                   self.clock(), failure_reason=reason)
+        self.repository.set_store_closed(upload.id)
+        return GatewayError(INVALID_STATE, reason, status=UploadState.FAILED.value)
 
     def close_in_store(self, upload: Upload) -> None:
         """Abort the store's multipart upload if it may still be open."""

@@ -18,9 +18,9 @@ class ExactBodyReader:
     It computes the CRC32C of what passes through. A body that ends early or runs on past
     `length` raises before the last byte is handed over, so the store's request is cut short
     and the store keeps nothing of the wrong size. It reads the client in blocks of up to
-    1 MiB (the store's HTTP client asks for 128 KiB at a time; fewer, larger reads cost
-    the server less copying). It cannot seek: a store request that fails midway is not
-    retried with it (the client sends the part again).
+    1 MiB whatever size the store's HTTP client asks for (fewer, larger reads cost the
+    server less copying). It cannot seek: a store request that fails midway is not retried
+    with it (the client sends the part again).
     """
 
     def __init__(self, source: ByteSource, length: int, what: str = "the body", *,
@@ -55,8 +55,8 @@ class ExactBodyReader:
         try:
             return self._read(size)
         except GatewayError as exc:
-            # The store's HTTP client wraps what a body raises in its own errors (and may
-            # retry); the caller finds the real reason here.
+            # An HTTP client may wrap what a body raises in its own errors (boto3 does, and
+            # retries); the caller finds the real reason here.
             self.failure = exc
             raise
 

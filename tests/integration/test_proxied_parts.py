@@ -161,3 +161,4 @@ def test_a_body_that_breaks_off_is_400_and_leaves_nothing(api: Api, s3_admin: An
     error = assert_error(response, 400, "incomplete_body")
     assert error["retryable"] is True
     assert store_parts(s3_admin, bucket) == [] and row_counts(settings)["upload_parts"] == 0
+
