@@ -39,9 +39,10 @@ lint: $(STAMP)  ## ruff and mypy
 	$(BIN)/mypy
 
 bench: $(STAMP)  ## benchmarks (medians and ratios against an in-run baseline)
-	$(BIN)/python bench/initiate.py
-	$(BIN)/python bench/browser_upload.py
-	$(BIN)/python bench/upload.py
+	$(BIN)/python -m bench.initiate
+	$(BIN)/python -m bench.proxy
+	$(BIN)/python -m bench.upload
+	$(BIN)/python -m bench.browser_upload
 
 minio:  ## a local MinIO on :9000 (needs a minio binary or Docker)
 	bash deploy/dev/minio.sh

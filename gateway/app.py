@@ -21,7 +21,9 @@ from gateway.db.repository import SqlUploadRepository
 from gateway.storage.s3 import S3ObjectStore
 from gateway.uploads.completion import Completer
 from gateway.uploads.files import FileService
+from gateway.uploads.ingest import FileIngest
 from gateway.uploads.policy import UploadPolicy
+from gateway.uploads.proxy import PartProxy
 from gateway.uploads.service import UploadService
 
 
@@ -43,7 +45,8 @@ def build_services(settings: Settings, *, migrate: bool = False) -> Services:
     return Services(
         settings=settings, repository=repository, store=store, uploads=upload_service,
         completer=Completer(upload_service), files=FileService(repository, store, policy),
-        keys=KeyService(SqlKeyRepository(engine)),
+        keys=KeyService(SqlKeyRepository(engine)), proxy=PartProxy(upload_service),
+        ingest=FileIngest(repository, store, policy),
     )
 
 
@@ -70,6 +73,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fl
         api.register_blueprint(blueprint)
     api.spec.components.schema("PartUrl", schema=_part_url_schema())
     app.register_blueprint(web.blp)  # a plain blueprint: the page is not part of the API
+    api.spec.components.schema("FileForm", schema=_file_form_schema())
     register_error_handlers(app)
     install_request_hooks(app)
     install_cors(app, settings.cors_origins)
@@ -81,6 +85,12 @@ def _part_url_schema() -> type:
     from gateway.api.schemas import PartUrlSchema
 
     return PartUrlSchema
+
+
+def _file_form_schema() -> type:
+    from gateway.api.schemas import FileFormSchema
+
+    return FileFormSchema
 
 
 def _serve_docs_assets(app: Flask) -> None:

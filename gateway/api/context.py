@@ -12,7 +12,9 @@ from gateway.errors import UNAUTHORIZED, GatewayError
 from gateway.storage.interface import ObjectStore
 from gateway.uploads.completion import Completer
 from gateway.uploads.files import FileService
+from gateway.uploads.ingest import FileIngest
 from gateway.uploads.ports import UploadRepository
+from gateway.uploads.proxy import PartProxy
 from gateway.uploads.service import UploadService
 
 
@@ -27,6 +29,8 @@ class Services:
     completer: Completer
     files: FileService
     keys: KeyService
+    proxy: PartProxy
+    ingest: FileIngest
 
 
 def services() -> Services:
