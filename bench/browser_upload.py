@@ -1,8 +1,8 @@
-"""The browser's upload against a Python uploader's, on the same gateway and store, one run.
+"""The browser's upload against the Python client's, on the same gateway and store, one run.
 
 A 256 MiB file goes through the uploader page in headless Chromium (Debian's package,
-driven by Playwright) and through a minimal Python uploader written here: the same native
-API calls (initiate, parallel part PUTs with `requests`, a checkpoint per part, complete with
+driven by Playwright) and through the project's Python client (`gateway.client`): the same
+native API (initiate, parallel part PUTs straight to the bucket, checkpoints, complete with
 the whole-file CRC32C), the same part size (the gateway's plan) and the same number of parts
 in flight. Runs alternate so the machine's noise falls on both; medians and the ratio print
 at the end. Run: .venv/bin/python -m bench.browser_upload [--mib 256] [--runs 3]
@@ -11,23 +11,20 @@ at the end. Run: .venv/bin/python -m bench.browser_upload [--mib 256] [--runs 3]
 from __future__ import annotations
 
 import argparse
-import base64
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import google_crc32c
 import requests
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from bench.harness import BIN, Gateway, median, running_gateway  # noqa: E402
+from gateway.client import GatewayClient, TransferConfig  # noqa: E402
 from tests.browser.support import CHROMIUM_ARGS  # noqa: E402
 from tests.support.s3server import moto_server  # noqa: E402
 
@@ -36,40 +33,9 @@ CHROMIUM = os.environ.get("GATEWAY_CHROMIUM", "/usr/bin/chromium")
 
 
 def python_upload(gateway: Gateway, path: Path, concurrency: int) -> str:
-    """Upload like the page does, from Python: returns the file id."""
-    size = path.stat().st_size
-    api = requests.Session()
-    api.headers.update(gateway.headers())
-    upload = api.post(f"{gateway.url}/v1/uploads", timeout=60, json={
-        "filename": path.name, "num_bytes": size}).json()
-    upload_id, part_size = upload["upload_id"], upload["part_size"]
-    local = threading.local()
-
-    def send(part: dict[str, Any]) -> None:
-        number = part["part_number"]
-        with open(path, "rb") as source:
-            source.seek((number - 1) * part_size)
-            body = source.read(part_size)
-        if not hasattr(local, "session"):
-            local.session = requests.Session()
-        answer = local.session.put(part["url"], data=body, timeout=300)
-        answer.raise_for_status()
-        api.post(f"{gateway.url}/v1/uploads/{upload_id}/checkpoint", timeout=60, json={
-            "parts": [{"part_number": number, "part_token": answer.headers["ETag"]}]}
-        ).raise_for_status()
-
-    crc = 0
-    with ThreadPoolExecutor(concurrency) as pool:
-        sent = [pool.submit(send, part) for part in upload["parts"]]
-        with open(path, "rb") as source:  # the whole-file CRC32C while the parts go out
-            while chunk := source.read(8 * MIB):
-                crc = google_crc32c.extend(crc, chunk)
-        for future in sent:
-            future.result()
-    done = api.post(f"{gateway.url}/v1/uploads/{upload_id}/complete", timeout=300, json={
-        "integrity_checksum": base64.b64encode(crc.to_bytes(4, "big")).decode()})
-    done.raise_for_status()
-    return str(done.json()["file_id"])
+    """Upload with the project's Python client (gateway.client), same parts in flight."""
+    client = GatewayClient(gateway.url, gateway.key, TransferConfig(concurrency=concurrency))
+    return client.upload_file(path).file_id
 
 
 def browser_upload(browser: Any, gateway: Gateway, path: Path, concurrency: int
@@ -143,7 +109,7 @@ def main() -> int:
         browser.close()
     b, p = median(browser_times), median(python_times)
     print(f"browser (Chromium, the page)   median {b:.2f} s  {args.mib / b:.0f} MiB/s")
-    print(f"python (requests uploader)     median {p:.2f} s  {args.mib / p:.0f} MiB/s")
+    print(f"python (gateway.client)       median {p:.2f} s  {args.mib / p:.0f} MiB/s")
     print(f"ratio browser/python: {b / p:.2f} (above 1: the browser is slower)")
     # Each run's pair ran back to back, so its own ratio sees the same machine load.
     paired = median([x / y for x, y in zip(browser_times, python_times, strict=True)])
