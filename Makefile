@@ -44,11 +44,14 @@ lint: $(STAMP)  ## ruff and mypy
 	$(BIN)/mypy
 
 bench: $(STAMP)  ## benchmarks (medians and ratios against an in-run baseline)
-	$(BIN)/python bench/initiate.py
-	$(BIN)/python bench/control_plane.py
+	$(BIN)/python -m bench.initiate
+	$(BIN)/python -m bench.proxy
+	$(BIN)/python -m bench.upload
+	$(BIN)/python -m bench.browser_upload
+	$(BIN)/python -m bench.control_plane
 
 bench-control-plane: $(STAMP)  ## inspect and re-sign req/s on SQLite and PostgreSQL vs a bare Flask app
-	$(BIN)/python bench/control_plane.py
+	$(BIN)/python -m bench.control_plane
 
 minio:  ## a local MinIO on :9000 (needs a minio binary or Docker)
 	bash deploy/dev/minio.sh

@@ -28,6 +28,7 @@ class Gateway:
     key: str
     env: dict[str, str]
     s3: S3Endpoint
+    pid: int = 0  # gunicorn's master process
 
     def headers(self) -> dict[str, str]:
         """Authorization header."""
@@ -67,7 +68,7 @@ def running_gateway(workers: int = 1, threads: int = 4, database_url: str | None
         try:
             url = f"http://127.0.0.1:{port}"
             wait_for_http(f"{url}/health")
-            yield Gateway(url, key, env, store)
+            yield Gateway(url, key, env, store, process.pid)
         finally:
             process.terminate()
             process.wait(timeout=30)

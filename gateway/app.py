@@ -7,8 +7,9 @@ import os
 from flask import Flask, send_from_directory
 from werkzeug.wrappers import Response
 
-from gateway.api import files, health, uploads
+from gateway.api import files, health, uploads, web
 from gateway.api.context import Services
+from gateway.api.cors import install_cors
 from gateway.api.error_handlers import GatewayApi, register_error_handlers
 from gateway.api.observability import install_request_hooks
 from gateway.auth import KeyService
@@ -22,8 +23,10 @@ from gateway.metrics import MetricsEvents
 from gateway.storage.s3 import S3ObjectStore
 from gateway.uploads.completion import Completer
 from gateway.uploads.files import FileService
+from gateway.uploads.ingest import FileIngest
 from gateway.uploads.janitor import Janitor
 from gateway.uploads.policy import UploadPolicy
+from gateway.uploads.proxy import PartProxy
 from gateway.uploads.service import UploadService
 
 
@@ -45,7 +48,9 @@ def build_services(settings: Settings, *, migrate: bool = False) -> Services:
     return Services(
         settings=settings, repository=repository, store=store, uploads=upload_service,
         completer=Completer(upload_service), files=FileService(repository, store, policy),
-        keys=KeyService(SqlKeyRepository(engine)), janitor=Janitor(upload_service),
+        keys=KeyService(SqlKeyRepository(engine)), proxy=PartProxy(upload_service),
+        ingest=FileIngest(repository, store, policy, events=upload_service.events),
+        janitor=Janitor(upload_service),
         leases=SqlLeaseRepository(engine), engine=engine,
     )
 
@@ -72,8 +77,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fl
     for blueprint in (health.blp, uploads.blp, files.blp):
         api.register_blueprint(blueprint)
     api.spec.components.schema("PartUrl", schema=_part_url_schema())
+    app.register_blueprint(web.blp)  # a plain blueprint: the page is not part of the API
+    api.spec.components.schema("FileForm", schema=_file_form_schema())
     register_error_handlers(app)
     install_request_hooks(app)
+    install_cors(app, settings.cors_origins)
     _serve_docs_assets(app)
     return app
 
@@ -82,6 +90,12 @@ def _part_url_schema() -> type:
     from gateway.api.schemas import PartUrlSchema
 
     return PartUrlSchema
+
+
+def _file_form_schema() -> type:
+    from gateway.api.schemas import FileFormSchema
+
+    return FileFormSchema
 
 
 def _serve_docs_assets(app: Flask) -> None:

@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from gateway.client.cli import add_client_commands
 from gateway.config import ConfigError, Settings, load_dotenv_if_present
 
 
@@ -57,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
         title="actions")
     bucket.add_parser("setup", help="create the bucket, its CORS and lifecycle rules"
                       ).set_defaults(run=_bucket_setup)
+    add_client_commands(commands)
     return parser
 
 

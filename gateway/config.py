@@ -34,6 +34,8 @@ class Settings:
     min_part_size: int = 8 * MIB
     max_part_size: int = 5 * GIB
     max_upload_bytes: int = 5 * TIB
+    # The largest request body POST /v1/files accepts (the file plus its form framing).
+    max_form_bytes: int = 5 * GIB
     url_ttl: int = 3600
     max_url_ttl: int = SEVEN_DAYS
     upload_ttl: int = SEVEN_DAYS
@@ -60,6 +62,8 @@ class Settings:
             raise ConfigError("GATEWAY_JANITOR_INTERVAL must be 0 (off) or more seconds")
         if self.log_format not in ("json", "text"):
             raise ConfigError("GATEWAY_LOG_FORMAT must be 'json' or 'text'")
+        if self.max_form_bytes > 5 * TIB or self.max_form_bytes < 0:
+            raise ConfigError("GATEWAY_MAX_FORM_BYTES must be between 0 and 5 TiB")
         if self.s3_addressing_style not in ("path", "virtual"):
             raise ConfigError("GATEWAY_S3_ADDRESSING_STYLE must be 'path' or 'virtual'")
 

@@ -20,8 +20,11 @@ class ErrorKind:
     retryable: bool = False
 
 
+BAD_REQUEST = ErrorKind("bad_request", 400)
+INCOMPLETE_BODY = ErrorKind("incomplete_body", 400, retryable=True)
 UNAUTHORIZED = ErrorKind("unauthorized", 401)
 FORBIDDEN = ErrorKind("forbidden", 403)
+ORIGIN_NOT_ALLOWED = ErrorKind("origin_not_allowed", 403)
 NOT_FOUND = ErrorKind("not_found", 404)
 UPLOAD_NOT_FOUND = ErrorKind("upload_not_found", 404)
 FILE_NOT_FOUND = ErrorKind("file_not_found", 404)
@@ -33,7 +36,10 @@ PART_REJECTED = ErrorKind("part_rejected", 422)
 SIZE_MISMATCH = ErrorKind("size_mismatch", 422)
 CHECKSUM_MISMATCH = ErrorKind("checksum_mismatch", 422)
 PART_CHANGED = ErrorKind("part_changed", 422)
+LENGTH_REQUIRED = ErrorKind("length_required", 411)
 PAYLOAD_TOO_LARGE = ErrorKind("payload_too_large", 413)
+UNSUPPORTED_MEDIA_TYPE = ErrorKind("unsupported_media_type", 415)
+RANGE_NOT_SATISFIABLE = ErrorKind("range_not_satisfiable", 416)
 RESUME_MISMATCH = ErrorKind("resume_mismatch", 409)
 MISSING_PARTS = ErrorKind("missing_parts", 409)
 INVALID_STATE = ErrorKind("invalid_state", 409)

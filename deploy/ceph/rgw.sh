@@ -29,9 +29,9 @@ say() {  # progress on stderr (stdout stays clean for `env`), with elapsed secon
   printf '[rgw.sh %3d.%ds] %s\n' $((ms / 1000)) $((ms % 1000 / 100)) "$*" >&2
 }
 die() { say "ERROR: $*"; exit 1; }
-logged() {  # logged <log> <cmd...>: keep the chatter in a file, but say which one on failure
-  local log=$1; shift
-  "$@" >>"$log" 2>&1 || die "$1 failed; see $log"
+logged() {  # logged <log> <cmd...>: chatter to a file, a time limit (a client hangs
+  local log=$1; shift  # forever when the cluster cannot serve it), and a loud failure
+  timeout "$WAIT" "$@" >>"$log" 2>&1 || die "$1 failed or hung for ${WAIT}s; see $log"
 }
 
 pid_of() { cat "$DIR/pids/$1" 2>/dev/null || true; }
@@ -171,7 +171,7 @@ cmd_start() {
   wait_for mon.a "mon.a answering on 127.0.0.1:$MON_PORT" timeout 10 ceph status
 
   osd_uuid=$(cat /proc/sys/kernel/random/uuid)
-  id=$(ceph osd new "$osd_uuid") || die "ceph osd new failed; see $DIR/log/mon.a.log"
+  id=$(timeout "$WAIT" ceph osd new "$osd_uuid") || die "ceph osd new failed; see $DIR/log/mon.a.log"
   [ "$id" = 0 ] || die "a fresh cluster should hand out osd.0, got osd.$id"
   logged "$DIR/log/mkfs.out" ceph-osd -i 0 --mkfs --osd-uuid "$osd_uuid"
   spawn osd.0 ceph-osd -i 0

@@ -57,6 +57,7 @@ for _ in $(seq 100); do port_busy "$GATEWAY_PORT" && break; sleep 0.2; done
 cat <<BANNER
 
   The gateway is up: http://127.0.0.1:$GATEWAY_PORT   (API docs: /docs)
+  Upload from a browser: http://127.0.0.1:$GATEWAY_PORT/web/  (paste the key below)
   Dev API key (tenant "dev"):
     export GATEWAY_URL=http://127.0.0.1:$GATEWAY_PORT GATEWAY_API_KEY=$KEY
   Try it:

@@ -13,8 +13,10 @@ from gateway.errors import UNAUTHORIZED, GatewayError
 from gateway.storage.interface import ObjectStore
 from gateway.uploads.completion import Completer
 from gateway.uploads.files import FileService
+from gateway.uploads.ingest import FileIngest
 from gateway.uploads.janitor import Janitor, LeaseRepository
 from gateway.uploads.ports import UploadRepository
+from gateway.uploads.proxy import PartProxy
 from gateway.uploads.service import UploadService
 
 
@@ -29,6 +31,8 @@ class Services:
     completer: Completer
     files: FileService
     keys: KeyService
+    proxy: PartProxy
+    ingest: FileIngest
     janitor: Janitor
     leases: LeaseRepository
     engine: Engine

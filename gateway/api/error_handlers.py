@@ -11,7 +11,13 @@ from flask_smorest import Api
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from gateway.errors import DATABASE_UNAVAILABLE, INTERNAL, GatewayError, error_body
+from gateway.errors import (
+    DATABASE_UNAVAILABLE,
+    INTERNAL,
+    RANGE_NOT_SATISFIABLE,
+    GatewayError,
+    error_body,
+)
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +75,8 @@ def render_gateway_error(error: GatewayError) -> Response:
     response.status_code = kind.status
     if kind.retryable and kind.status >= 500:
         response.headers["Retry-After"] = "2"
+    if kind is RANGE_NOT_SATISFIABLE:  # RFC 9110: a 416 names the representation's length
+        response.headers["Content-Range"] = f"bytes */{error.details.get('size', '*')}"
     return response
 
 

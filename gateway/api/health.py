@@ -18,6 +18,7 @@ class Health(MethodView):
     """Liveness."""
 
     @blp.response(200)
+    @blp.doc(security=[])
     def get(self) -> Any:
         """The process is up."""
         return {"status": "ok"}
@@ -28,6 +29,7 @@ class Ready(MethodView):
     """Readiness."""
 
     @blp.response(200)
+    @blp.doc(security=[])
     def get(self) -> Any:
         """The database and the bucket both answer."""
         svc = services()

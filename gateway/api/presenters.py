@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from gateway.uploads.checksums import format_crc32c
 from gateway.uploads.model import FileRecord, Upload
 from gateway.uploads.policy import InitiateResult, PresignedParts, UploadDetails, encode_cursor
+from gateway.uploads.proxy import ProxiedPart
 
 T = TypeVar("T")
 _PLAIN_JSON = re.compile(r'[^"\\\x00-\x1f\x7f]*')
@@ -79,6 +80,12 @@ def file_view(file: FileRecord) -> dict[str, Any]:
         "checksum": {"crc32c": None if file.crc32c is None else format_crc32c(file.crc32c)},
         "status": file.status, "metadata": file.metadata, "created_at": file.created_at,
     }
+
+
+def proxied_part_view(part: ProxiedPart) -> dict[str, Any]:
+    """A part sent through the gateway, its CRC32C in S3's encoding."""
+    return {"part_number": part.part_number, "part_token": part.part_token, "size": part.size,
+            "crc32c": format_crc32c(part.crc32c)}
 
 
 def page(items: Sequence[T], limit: int, present: Callable[[T], dict[str, Any]],

@@ -212,9 +212,38 @@ class FileListSchema(Schema):
 class DownloadQuerySchema(Schema):
     """GET /v1/files/{id}/content query."""
 
-    redirect = fields.Boolean(load_default=True)
+    redirect = fields.Boolean(load_default=True, metadata={
+        "description": "false: answer the presigned URL as JSON instead of a 302"})
+    proxy = fields.Boolean(load_default=False, metadata={
+        "description": "true: stream the bytes through the gateway (Range supported); "
+                       "redirect and expires_in then do not apply"})
     expires_in = fields.Integer(load_default=None, validate=validate.Range(1, 7 * 24 * 3600))
     inline = fields.Boolean(load_default=False)
+
+
+class FileFormSchema(Schema):
+    """POST /v1/files: multipart/form-data, read as a stream (text fields before `file` are
+    best; all are honoured)."""
+
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+    filename = fields.String(validate=[validate.Length(1, 1024), _no_control_characters],
+                             metadata={"description": "default: the file part's filename"})
+    content_type = fields.String(validate=[validate.Length(1, 255), _no_control_characters],
+                                 metadata={"description": "default: the file part's "
+                                                          "Content-Type"})
+    integrity_checksum = fields.String(validate=_crc32c_text, metadata={
+        "description": "CRC32C of the file (base64 of 4 big-endian bytes, or 8 hex digits); "
+                       "checked before the file is kept"})
+
+
+class ProxiedPartSchema(Schema):
+    """PUT /v1/uploads/{id}/parts/{n}: the part as stored and checkpointed."""
+
+    part_number = fields.Integer(required=True)
+    part_token = fields.String(required=True)
+    size = fields.Integer(required=True)
+    crc32c = fields.String(required=True, metadata={
+        "description": "CRC32C of the part's bytes, base64 of 4 big-endian bytes"})
 
 
 class DownloadLinkSchema(Schema):

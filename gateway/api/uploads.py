@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app
+from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -14,6 +14,7 @@ from gateway.api.presenters import (
     file_view,
     initiate_view,
     page,
+    proxied_part_view,
     upload_detail,
     upload_summary,
     with_parts_json,
@@ -24,6 +25,7 @@ from gateway.api.schemas import (
     FileSchema,
     InitiateResponseSchema,
     InitiateSchema,
+    ProxiedPartSchema,
     UploadListQuerySchema,
     UploadListSchema,
     UploadSchema,
@@ -121,9 +123,22 @@ class UploadCheckpoint(MethodView):
                                                            _tokens(args["parts"])))
 
 
+_RAW_BODY = {"required": True, "content": {"application/octet-stream": {
+    "schema": {"type": "string", "format": "binary"}}}}
+
+
 @blp.route("/<string:upload_id>/parts/<int(signed=True):part_number>")
 class UploadPart(MethodView):
-    """One checkpointed part."""
+    """One part of an upload."""
+
+    @blp.doc(requestBody=_RAW_BODY)
+    @blp.response(200, ProxiedPartSchema)
+    @blp.alt_response(411, description="Unknown-length upload and no Content-Length.")
+    def put(self, upload_id: str, part_number: int) -> Any:
+        """Upload a part through the gateway (raw body, streamed to the store; checkpointed)."""
+        part = services().proxy.put_part(tenant_id(), upload_id, part_number, request.stream,
+                                         request.content_length)
+        return proxied_part_view(part)
 
     @blp.response(200, UploadSchema)
     def delete(self, upload_id: str, part_number: int) -> Any:

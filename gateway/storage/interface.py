@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import BinaryIO, Protocol
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,13 @@ class ObjectInfo:
     size: int
     etag: str
     crc32c: int | None
+
+
+class ByteSource(Protocol):
+    """Anything bytes are read from in blocks: a request body, a BytesIO, a body reader."""
+
+    def read(self, size: int = -1, /) -> bytes:
+        """Up to `size` bytes; b"" at the end."""
 
 
 class StoreUploadMissing(Exception):
@@ -63,14 +70,15 @@ class ObjectStore(Protocol):
     def abort_multipart_upload(self, key: str, upload_id: str) -> None:
         """Discard a multipart upload; an already-gone upload is not an error."""
 
-    def upload_part(self, key: str, upload_id: str, part_number: int, body: BinaryIO,
+    def upload_part(self, key: str, upload_id: str, part_number: int, body: ByteSource,
                     length: int) -> str:
-        """Send one part's bytes from a stream; return its ETag."""
+        """Stream `length` bytes of `body` as one part, without holding them; return its ETag."""
 
     def put_object(
-        self, key: str, body: bytes, content_type: str, metadata: Mapping[str, str]
+        self, key: str, body: bytes, content_type: str, metadata: Mapping[str, str],
+        crc32c: int | None = None,
     ) -> None:
-        """Store a small object in one request."""
+        """Store a small object in one request (with its CRC32C for the store to check)."""
 
     def head_object(self, key: str) -> ObjectInfo | None:
         """The object's size and checksum, or None when it does not exist."""

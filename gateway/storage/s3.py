@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, TypeVar
 
 import boto3
 import botocore.exceptions
@@ -13,27 +13,19 @@ from botocore.config import Config
 
 from gateway.errors import STORE_ERROR, STORE_UNAVAILABLE, GatewayError
 from gateway.storage.interface import (
+    ByteSource,
     ObjectInfo,
     StoredPart,
-    StorePartsRejected,
     StoreUploadMissing,
 )
 from gateway.storage.presigner import S3Presigner, SigningCredentials
+from gateway.storage.s3_errors import CONNECTION_ERRORS, translate_client_error
+from gateway.storage.s3_stream import PartStreamer
 from gateway.storage.timing import record_store_call
-from gateway.uploads.checksums import crc32c_of, parse_crc32c
+from gateway.uploads.checksums import crc32c_of, format_crc32c, parse_crc32c
 
 T = TypeVar("T")
 
-_UPLOAD_GONE = {"NoSuchUpload", "NoSuchKey"}  # Ceph RGW says NoSuchKey after an abort
-_PARTS_REJECTED = {"InvalidPart", "InvalidPartOrder", "EntityTooSmall", "EntityTooLarge"}
-_TRANSIENT = {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "503"}
-_CONNECTION_ERRORS = (
-    botocore.exceptions.EndpointConnectionError,
-    botocore.exceptions.ConnectTimeoutError,
-    botocore.exceptions.ReadTimeoutError,
-    botocore.exceptions.ConnectionClosedError,
-    botocore.exceptions.HTTPClientError,
-)
 READ_CHUNK = 1024 * 1024
 
 
@@ -79,6 +71,12 @@ class S3ObjectStore:
         public = public_endpoint_url or endpoint_url or _aws_endpoint(region)
         self._presigner = S3Presigner(
             endpoint_url=public, region=region, addressing_style=addressing_style
+        )
+        # Part bodies stream over presigned PUTs to the endpoint the gateway itself reaches.
+        self._parts = PartStreamer(
+            S3Presigner(endpoint_url=endpoint_url or _aws_endpoint(region), region=region,
+                        addressing_style=addressing_style),
+            self._credentials, bucket,
         )
         self._full_object_crc32c = full_object_crc32c
 
@@ -150,24 +148,27 @@ class S3ObjectStore:
             return
 
     def upload_part(
-        self, key: str, upload_id: str, part_number: int, body: BinaryIO, length: int
+        self, key: str, upload_id: str, part_number: int, body: ByteSource, length: int
     ) -> str:
-        """Send one part's bytes from a stream and return the ETag the store gave it."""
-        response = self._call(
-            "UploadPart", self.client.upload_part,
-            Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=part_number,
-            Body=body, ContentLength=length,
-        )
-        return _quoted(response["ETag"])
+        """Stream one part's `length` bytes and return the ETag the store gave it.
+
+        The body is read once, in blocks, as it is sent (see s3_stream): a seekable body is
+        sent again after a transient failure; a failure while streaming one is a 503.
+        """
+        return self._parts.upload_part(key, upload_id, part_number, body, length)
 
     def put_object(
-        self, key: str, body: bytes, content_type: str, metadata: Mapping[str, str]
+        self, key: str, body: bytes, content_type: str, metadata: Mapping[str, str],
+        crc32c: int | None = None,
     ) -> None:
-        """Store a small object in one PutObject."""
+        """Store a small object in one PutObject; with `crc32c` the store can check it."""
+        extra: dict[str, Any] = {}
+        if crc32c is not None:
+            extra["ChecksumCRC32C"] = format_crc32c(crc32c)
         self._call(
             "PutObject", self.client.put_object,
             Bucket=self.bucket, Key=key, Body=body, ContentType=content_type,
-            Metadata=dict(metadata),
+            Metadata=dict(metadata), **extra,
         )
 
     def head_object(self, key: str) -> ObjectInfo | None:
@@ -200,7 +201,7 @@ class S3ObjectStore:
         body = response["Body"]
         try:
             yield from body.iter_chunks(READ_CHUNK)
-        except _CONNECTION_ERRORS as exc:
+        except CONNECTION_ERRORS as exc:
             raise GatewayError(STORE_UNAVAILABLE, f"reading the object failed: {exc}") from exc
         finally:
             body.close()
@@ -258,8 +259,8 @@ class S3ObjectStore:
             failed = False
             return result
         except botocore.exceptions.ClientError as exc:
-            raise _translate(operation, exc) from exc
-        except _CONNECTION_ERRORS as exc:
+            raise translate_client_error(operation, exc) from exc
+        except CONNECTION_ERRORS as exc:
             raise GatewayError(
                 STORE_UNAVAILABLE, f"the object store is unreachable ({operation})"
             ) from exc
@@ -268,25 +269,6 @@ class S3ObjectStore:
                 from exc
         finally:
             record_store_call(operation, time.perf_counter() - started, failed)
-
-
-def _translate(operation: str, exc: botocore.exceptions.ClientError) -> Exception:
-    error = exc.response.get("Error", {})
-    code = str(error.get("Code", ""))
-    message = str(error.get("Message", "")) or code
-    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-    if code in _UPLOAD_GONE or (code == "404" and operation == "HeadObject"):
-        return StoreUploadMissing(f"{operation}: {code}")
-    if code in _PARTS_REJECTED:
-        return StorePartsRejected(code, message)
-    if code in _TRANSIENT or status >= 500:
-        return GatewayError(STORE_UNAVAILABLE, f"the object store is unavailable ({operation}: "
-                                               f"{code})")
-    if code == "NoSuchBucket":
-        return GatewayError(STORE_ERROR, "the configured bucket does not exist; run "
-                                         "'gateway bucket setup'", store_code=code)
-    return GatewayError(STORE_ERROR, f"the object store refused {operation}: {code}",
-                        store_code=code)
 
 
 def _quoted(etag: str) -> str:

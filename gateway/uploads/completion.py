@@ -26,7 +26,7 @@ from gateway.errors import (
 )
 from gateway.storage.interface import ObjectInfo, StorePartsRejected, StoreUploadMissing
 from gateway.uploads.checksums import crc32c_of, format_crc32c
-from gateway.uploads.model import FileRecord, Upload
+from gateway.uploads.model import FileRecord, PartRecord, Upload
 from gateway.uploads.service import UploadService
 from gateway.uploads.state import UploadState
 
@@ -78,12 +78,33 @@ class Completer:
     def _require_all_parts(self, upload: Upload) -> None:
         parts = self._repository.get_parts(upload.id)
         missing = upload.missing_parts(parts)
-        if upload.num_parts is None and not parts:
-            raise GatewayError(MISSING_PARTS, "no part has been uploaded yet", missing_parts=[1])
         if missing:
             shown = ", ".join(map(str, missing[:20])) + (" ..." if len(missing) > 20 else "")
             raise GatewayError(MISSING_PARTS, f"{len(missing)} parts have no token: {shown}",
                                missing_parts=missing)
+        if upload.num_parts is None:
+            self._require_whole_parts(upload, parts)
+
+    def _require_whole_parts(self, upload: Upload, parts: list[PartRecord]) -> None:
+        """Unknown length: the file is the named parts in order, all but the last full-size.
+
+        Naming no part makes an empty file, unless the store holds parts: then the client
+        surely forgot to name them.
+        """
+        if not parts:
+            held = [p.part_number for p in self._uploads.list_store_parts(upload)]
+            if held:
+                raise GatewayError(
+                    MISSING_PARTS, f"no part was checkpointed or listed, but the store holds "
+                    f"parts {held[:20]}: name them in `parts`, or abort", missing_parts=held)
+            return
+        short = [{"part_number": p.part_number, "reason": f"the part has {p.size} bytes; every "
+                  f"part but the last must have {upload.part_size}"}
+                 for p in parts[:-1] if p.size != upload.part_size]
+        if short:
+            names = [r["part_number"] for r in short]
+            raise GatewayError(PART_REJECTED, f"parts {names[:20]} are shorter than the part "
+                               "size; only the last part may be", rejected_parts=short)
 
     def _claim(self, upload_id: str, integrity_checksum: int | None) -> bool:
         now = self._uploads.clock()
@@ -104,6 +125,11 @@ class Completer:
 
     def _join(self, upload: Upload) -> ObjectInfo:
         if upload.store_upload_id is None:
+            self._store.put_object(upload.object_key, b"", upload.content_type, {})
+        elif upload.num_parts is None and not self._repository.get_parts(upload.id):
+            # An upload of unknown length that ended before its first part: an empty file.
+            self._store.abort_multipart_upload(upload.object_key, upload.store_upload_id)
+            self._repository.set_store_closed(upload.id)
             self._store.put_object(upload.object_key, b"", upload.content_type, {})
         else:
             try:

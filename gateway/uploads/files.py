@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
-from gateway.errors import FILE_NOT_FOUND, GatewayError
-from gateway.storage.interface import ObjectStore
+from gateway.errors import FILE_NOT_FOUND, STORE_ERROR, GatewayError
+from gateway.storage.interface import ObjectStore, StoreUploadMissing
 from gateway.uploads.model import FileRecord
 from gateway.uploads.policy import UploadPolicy, decode_cursor, utcnow
 from gateway.uploads.ports import FileFilter, UploadRepository
@@ -32,6 +32,25 @@ def content_disposition(filename: str, disposition: str = "attachment") -> str:
     ascii_name = _UNSAFE_ASCII.sub("_", ascii_name).strip() or "download"
     encoded = quote(filename, safe="")
     return f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{encoded}"
+
+
+class FileContent:
+    """A file's bytes as the store streams them; closing it releases the store's connection."""
+
+    def __init__(self, head: bytes, rest: Iterator[bytes]) -> None:
+        self._head = head
+        self._rest = rest
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self._head:
+            yield self._head
+        yield from self._rest
+
+    def close(self) -> None:
+        """Stop reading (the client went away, or the response is done)."""
+        close = getattr(self._rest, "close", None)
+        if close is not None:
+            close()
 
 
 class FileService:
@@ -70,6 +89,18 @@ class FileService:
             content_type=file.content_type,
         )
         return DownloadLink(url, now + timedelta(seconds=lifetime))
+
+    def read(self, file: FileRecord, first: int, last: int) -> FileContent:
+        """The file's bytes first..last (inclusive), the store's GET already answered."""
+        whole = first == 0 and last == file.num_bytes - 1
+        chunks = self.store.read_object(file.object_key, None if whole else first,
+                                        None if whole else last)
+        try:
+            head = next(chunks, b"")
+        except StoreUploadMissing as exc:
+            raise GatewayError(STORE_ERROR, f"the store no longer holds file {file.id}'s "
+                               "object") from exc
+        return FileContent(head, chunks)
 
     def delete(self, tenant_id: str, file_id: str) -> None:
         """Delete the object, then the record (a retry after a failure finishes the job)."""

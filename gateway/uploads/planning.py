@@ -37,6 +37,18 @@ class PartPlan:
             return self.part_size
         return self.num_bytes - self.part_size * (self.num_parts - 1)
 
+    def size_problem(self, part_number: int, size: int) -> str | None:
+        """Why `size` bytes cannot be this part, or None: exact sizes when the length is known,
+        at most `part_size` when it is not (only the last part of a file may be shorter)."""
+        expected = self.expected_size(part_number)
+        if expected is not None:
+            return None if size == expected else f"the part has {size} bytes; the plan says " \
+                f"{expected}"
+        if size > self.part_size:
+            return f"the part has {size} bytes; parts of this upload have at most " \
+                f"{self.part_size}"
+        return None
+
 
 def plan_parts(
     num_bytes: int | None,

@@ -27,6 +27,7 @@ class UploadPolicy:
     complete_lease: int = 300
     complete_wait: int = 30
     key_prefix: str = ""
+    max_form_bytes: int = 5 * 1024 ** 3
 
     @classmethod
     def from_settings(cls, settings: Settings) -> UploadPolicy:
@@ -36,7 +37,7 @@ class UploadPolicy:
             max_upload_bytes=settings.max_upload_bytes, url_ttl=settings.url_ttl,
             max_url_ttl=settings.max_url_ttl, upload_ttl=settings.upload_ttl,
             complete_lease=settings.complete_lease, complete_wait=settings.complete_wait,
-            key_prefix=settings.s3_key_prefix,
+            key_prefix=settings.s3_key_prefix, max_form_bytes=settings.max_form_bytes,
         )
 
     def idle_expiry(self, now: datetime) -> datetime:
@@ -81,6 +82,16 @@ class UploadDetails:
     def missing_parts(self) -> list[int]:
         """Part numbers still without a token."""
         return self.upload.missing_parts(self.parts)
+
+    @property
+    def parts_to_send(self) -> list[int]:
+        """The parts a client uploads next: the missing ones and, when the length is unknown,
+        the one after the highest checkpointed part (further ones come from /urls)."""
+        missing = self.missing_parts
+        if self.upload.num_parts is not None:
+            return missing
+        following = max((p.part_number for p in self.parts), default=0) + 1
+        return missing + [following] if self.upload.plan.contains(following) else missing
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,7 @@ class UploadService:
         # record activity only when it moves by more than the slack, sparing a write.
         if expiry - upload.expires_at > self.policy.activity_slack():
             if not self.repository.touch(upload.id, now, expiry):
-                raise self._state_error(upload.id, tenant_id, "sign part URLs")
+                raise self.state_error(upload.id, tenant_id, "sign part URLs")
             upload = replace(upload, expires_at=expiry, updated_at=now)
         return self.sign(upload, list(dict.fromkeys(part_numbers)), now, expires_in)
 
@@ -122,7 +122,7 @@ class UploadService:
         self.require_in_plan(upload.plan, [part_number])
         if not self.repository.delete_part(upload.id, part_number, now,
                                            self.policy.idle_expiry(now)):
-            raise self._state_error(upload.id, tenant_id, "forget a part")
+            raise self.state_error(upload.id, tenant_id, "forget a part")
         return self.get(tenant_id, upload_id)
 
     def abort(self, tenant_id: str, upload_id: str) -> UploadDetails:
@@ -193,13 +193,11 @@ class UploadService:
         records, rejected = [], []
         for number, token in sorted(tokens):
             stored = held.get(number)
-            expected = upload.plan.expected_size(number)
             if stored is None or stored.etag.strip('"') != token.strip().strip('"'):
                 rejected.append({"part_number": number,
                                  "reason": "the store holds no part with this token"})
-            elif expected is not None and stored.size != expected:
-                rejected.append({"part_number": number, "reason":
-                                 f"the part has {stored.size} bytes; the plan says {expected}"})
+            elif problem := upload.plan.size_problem(number, stored.size):
+                rejected.append({"part_number": number, "reason": problem})
             else:
                 records.append(PartRecord(number, stored.etag, stored.size))
         if rejected:
@@ -207,7 +205,7 @@ class UploadService:
             raise GatewayError(PART_REJECTED, f"parts {names} were rejected; nothing was recorded",
                                rejected_parts=rejected)
         if not self.repository.save_parts(upload.id, records, now, self.policy.idle_expiry(now)):
-            raise self._state_error(upload.id, upload.tenant_id, "checkpoint")
+            raise self.state_error(upload.id, upload.tenant_id, "checkpoint")
 
     def list_store_parts(self, upload: Upload, wanted: Sequence[int] | None = None
                          ) -> list[StoredPart]:
@@ -217,12 +215,16 @@ class UploadService:
         try:
             return self.store.list_parts(upload.object_key, upload.store_upload_id, wanted)
         except StoreUploadMissing as exc:
-            reason = "the store no longer holds this multipart upload"
-            if self.repository.set_status(upload.id, [UploadState.IN_PROGRESS],
-                                          UploadState.FAILED, self.clock(), failure_reason=reason):
-                self.events.failed(upload, reason)
-            self.repository.set_store_closed(upload.id)
-            raise GatewayError(INVALID_STATE, reason, status=UploadState.FAILED.value) from exc
+            raise self.lost_in_store(upload) from exc
+
+    def lost_in_store(self, upload: Upload) -> GatewayError:
+        """Fail an upload whose store multipart upload is gone; the 409 that says so."""
+        reason = "the store no longer holds this multipart upload"
+        if self.repository.set_status(upload.id, [UploadState.IN_PROGRESS], UploadState.FAILED,
+                                      self.clock(), failure_reason=reason):
+            self.events.failed(upload, reason)
+        self.repository.set_store_closed(upload.id)
+        return GatewayError(INVALID_STATE, reason, status=UploadState.FAILED.value)
 
     def close_in_store(self, upload: Upload) -> None:
         """Abort the store's multipart upload if it may still be open."""
@@ -256,13 +258,12 @@ class UploadService:
     def _resume(self, upload: Upload) -> InitiateResult:
         now = self.clock()
         if not self.repository.touch(upload.id, now, self.policy.idle_expiry(now)):
-            raise self._state_error(upload.id, upload.tenant_id, "resume")
+            raise self.state_error(upload.id, upload.tenant_id, "resume")
         details = self.get(upload.tenant_id, upload.id)
         return InitiateResult(details, True, self._sign_missing(details))
 
     def _sign_missing(self, details: UploadDetails) -> PresignedParts:
-        missing = details.missing_parts if details.upload.num_parts is not None else []
-        return self.sign(details.upload, missing, details.now, None)
+        return self.sign(details.upload, details.parts_to_send, details.now, None)
 
     def _create(self, tenant_id: str, request: InitiateRequest, plan: PartPlan) -> Upload:
         now = self.clock()
@@ -297,7 +298,8 @@ class UploadService:
         except Exception:  # the bucket's lifecycle rule is the last resort
             log.exception("could not abort store upload %s", upload.store_upload_id)
 
-    def _state_error(self, upload_id: str, tenant_id: str, action: str) -> GatewayError:
+    def state_error(self, upload_id: str, tenant_id: str, action: str) -> GatewayError:
+        """The 409 for an upload that left `in_progress` while a request was working on it."""
         current = self.require(tenant_id, upload_id)
         status = current.effective_status(self.clock())
         return GatewayError(INVALID_STATE, f"cannot {action}: the upload is {status.value}",

@@ -26,6 +26,11 @@ class Service:
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
 
+    @property
+    def pid(self) -> int:
+        """gunicorn's master process (0 when not started here)."""
+        return self.process.pid if self.process is not None else 0
+
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run `gateway ...` with the service's configuration."""
         return subprocess.run([f"{BIN}/gateway", *args], env=self.env, capture_output=True,
@@ -62,6 +67,16 @@ def served(env: dict[str, str], log_path: Path, workers: int = 2) -> Iterator[Se
             if process.poll() is None:
                 process.terminate()
             process.wait(timeout=60)
+
+
+@contextmanager
+def served_gateway(s3: S3Endpoint, bucket: str, database_url: str, tmp_path: Path,
+                   workers: int = 2, **settings: str) -> Iterator[Service]:
+    """`gateway serve` on a fresh database (migrated by serve itself), with GATEWAY_* extras."""
+    env = service_env(s3, bucket, database_url,
+                      **{f"GATEWAY_{name.upper()}": value for name, value in settings.items()})
+    with served(env, tmp_path / f"serve-{free_port()}.log", workers) as running:
+        yield running
 
 
 @pytest.fixture

@@ -75,3 +75,32 @@ def test_expired_url_is_refused_and_a_fresh_one_works(api: Api, open_uploads: An
     inspected = api.post(f"{base}/checkpoint", json={"parts": [
         {"part_number": 1, "part_token": token}]}).get_json()
     assert inspected["missing_parts"] == [2]
+
+
+AWKWARD_KEYS = ["plain", "with space/and+plus", "naïve/файл 日本.txt", "double//slash",
+                "tilde~and%percent", "q?hash#amp&eq=", "k" * 900]
+
+
+@pytest.mark.parametrize("key", AWKWARD_KEYS, ids=range(len(AWKWARD_KEYS)))
+def test_presigner_urls_for_awkward_keys_are_accepted(s3: S3Endpoint, s3_admin: Any,
+                                                      bucket: str, key: str) -> None:
+    from gateway.storage.presigner import S3Presigner, SigningCredentials
+    from gateway.uploads.policy import utcnow
+
+    presigner = S3Presigner(endpoint_url=s3.url, region=s3.region)
+    credentials = SigningCredentials(s3.access_key, s3.secret_key)
+    upload_id = s3_admin.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    urls = presigner.presign_parts(credentials, bucket=bucket, key=key, upload_id=upload_id,
+                                   part_numbers=[1, 2], expires_in=300, now=utcnow())
+    first, last = random_bytes(5 * MIB), b"tail"
+    etags = [put_part(urls[0], first), put_part(urls[1], last)]
+    s3_admin.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id,
+                                       MultipartUpload={"Parts": [
+                                           {"PartNumber": n, "ETag": e}
+                                           for n, e in enumerate(etags, start=1)]})
+    get = presigner.presign_object(credentials, method="GET", bucket=bucket, key=key,
+                                   expires_in=300, now=utcnow(),
+                                   query={"response-content-type": "application/x-test"})
+    response = requests.get(get, timeout=60)
+    assert response.status_code == 200 and response.content == first + last
+    assert response.headers["Content-Type"] == "application/x-test"

@@ -35,6 +35,8 @@ def test_openapi_document_lists_the_native_api(app: Flask) -> None:
         assert path in paths, path
     assert paths["/v1/uploads"]["post"]["summary"].startswith("Initiate")
     assert "PartUrl" in spec["components"]["schemas"]
+    assert spec["security"] == [{"bearerAuth": []}]
+    assert paths["/health"]["get"]["security"] == [] and paths["/ready"]["get"]["security"] == []
 
 
 def test_docs_page_and_its_assets_are_served_locally(app: Flask) -> None:

@@ -37,21 +37,25 @@ def wait_for_http(url: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            requests.get(url, timeout=1)
+            requests.get(url, timeout=5)
             return
-        except requests.RequestException:
-            # A bound socket whose workers are still booting accepts and then times out.
+        except requests.RequestException:  # refused while starting, or slow on a busy machine
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
 
 
 @contextmanager
-def moto_server() -> Iterator[S3Endpoint]:
-    """Run `moto_server` in a subprocess for the duration."""
+def moto_server(*, enforce_cors: bool = False) -> Iterator[S3Endpoint]:
+    """Run `moto_server` in a subprocess for the duration.
+
+    moto answers every origin by default; `enforce_cors` makes it apply each bucket's own
+    CORS rule instead, as S3 does, for tests that drive a real browser.
+    """
     port = free_port()
     binary = os.path.join(os.path.dirname(sys.executable), "moto_server")
-    process = subprocess.Popen([binary, "-H", "127.0.0.1", "-p", str(port)],
+    env = dict(os.environ, MOTO_DISABLE_GLOBAL_CORS="true") if enforce_cors else None
+    process = subprocess.Popen([binary, "-H", "127.0.0.1", "-p", str(port)], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}"

@@ -43,8 +43,15 @@ def test_environment_overrides() -> None:
     ("GATEWAY_MAX_UPLOAD_BYTES", str(6 * 1024**4)),
     ("GATEWAY_S3_ADDRESSING_STYLE", "sideways"),
     ("GATEWAY_S3_FULL_OBJECT_CRC32C", "maybe"),
+    ("GATEWAY_MAX_FORM_BYTES", "-1"),
+    ("GATEWAY_MAX_FORM_BYTES", str(6 * 1024**4)),
 ])
 def test_bad_values_are_refused_with_the_variable_named(name: str, value: str) -> None:
     with pytest.raises(ConfigError) as caught:
         Settings.from_env({name: value})
     assert "GATEWAY_" in str(caught.value)
+
+
+def test_form_limit_defaults_to_five_gib_and_can_be_set() -> None:
+    assert Settings.from_env({}).max_form_bytes == 5 * 1024**3
+    assert Settings.from_env({"GATEWAY_MAX_FORM_BYTES": "1048576"}).max_form_bytes == MIB

@@ -82,3 +82,14 @@ def test_unknown_length_allows_any_part_up_to_ten_thousand() -> None:
 def test_negative_size_is_invalid() -> None:
     with pytest.raises(GatewayError):
         plan_parts(-1, min_part_size=MIN)
+
+
+@pytest.mark.parametrize("num_bytes,part,size,ok", [
+    (25 * MIB, 1, 8 * MIB, True), (25 * MIB, 1, 8 * MIB - 1, False),
+    (25 * MIB, 4, MIB, True), (25 * MIB, 4, MIB + 1, False), (25 * MIB, 4, 8 * MIB, False),
+    (None, 1, 8 * MIB, True), (None, 7, 1, True), (None, 7, 0, True),
+    (None, 7, 8 * MIB + 1, False),
+])
+def test_size_problem(num_bytes: int | None, part: int, size: int, ok: bool) -> None:
+    plan = plan_parts(num_bytes, min_part_size=8 * MIB)
+    assert (plan.size_problem(part, size) is None) == ok

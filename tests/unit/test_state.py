@@ -69,3 +69,16 @@ def test_missing_parts_known_and_unknown_length() -> None:
     unknown = _upload(num_bytes=None, num_parts=None)
     assert unknown.missing_parts(parts) == [1]
     assert unknown.missing_parts([]) == []
+
+
+def test_parts_to_send_add_the_next_part_when_the_length_is_unknown() -> None:
+    from gateway.uploads.policy import UploadDetails
+
+    parts = [PartRecord(2, '"a"', 10)]
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    assert UploadDetails(_upload(), parts, now).parts_to_send == [1, 3]
+    unknown = _upload(num_bytes=None, num_parts=None)
+    assert UploadDetails(unknown, parts, now).parts_to_send == [1, 3]
+    assert UploadDetails(unknown, [], now).parts_to_send == [1]
+    assert UploadDetails(unknown, [PartRecord(10_000, '"z"', 1)], now).parts_to_send == \
+        list(range(1, 10_000))
