@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from typing import Any
@@ -91,3 +92,15 @@ def test_access_log_carries_the_request_id(app: Flask, api: Api,
     assert (line["method"], line["path"], line["status"]) == ("GET", "/v1/uploads", 200)
     generated = json.loads(JsonFormatter().format(second))["request_id"]
     assert len(generated) == 32 and generated != "trace-42"
+
+
+def test_single_request_uploads_count_as_completed(app: Flask, api: Api) -> None:
+    before = _scrape(app)
+    response = api.client.post("/v1/files", headers={"Authorization": f"Bearer {api.key}"},
+                               data={"file": (io.BytesIO(b"counted bytes"), "form.txt")})
+    assert response.status_code == 201, response.get_json()
+    after = _scrape(app)
+    assert _value(after, "gateway_uploads_completed_total") - _value(
+        before, "gateway_uploads_completed_total") == 1
+    assert _value(after, "gateway_completed_bytes_total") - _value(
+        before, "gateway_completed_bytes_total") == len(b"counted bytes")
