@@ -57,9 +57,11 @@ minio:  ## a local MinIO on :9000 (needs a minio binary or Docker)
 	bash deploy/dev/minio.sh
 
 up:  ## docker compose: gateway + MinIO + PostgreSQL
+	@docker compose version >/dev/null 2>&1 || { echo "make up needs Docker with its compose plugin (docker compose)" >&2; exit 1; }
 	docker compose -f deploy/docker-compose.yml up --build -d
 
 down:  ## stop the compose stack
+	@docker compose version >/dev/null 2>&1 || { echo "make down needs Docker with its compose plugin (docker compose)" >&2; exit 1; }
 	docker compose -f deploy/docker-compose.yml down
 
 clean:  ## remove the venv, local state and caches
