@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help install run test test-fast test-strict lint bench minio up down clean
+.PHONY: help install run test test-fast test-postgres test-strict lint bench bench-control-plane minio up down clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -28,6 +28,11 @@ test: $(STAMP)  ## the whole suite against moto running as a server, on SQLite
 test-fast: $(STAMP)  ## unit tests only
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
+test-postgres: $(STAMP)  ## integration + e2e suites on a throwaway PostgreSQL (deploy/dev/postgres.sh)
+	exports=$$(bash deploy/dev/postgres.sh start) || exit 1; eval "$$exports"; \
+	  GATEWAY_REQUIRE_POSTGRES=1 $(BIN)/python -m pytest -m "not strict" tests/integration tests/e2e $(PYTEST_ARGS); \
+	  status=$$?; bash deploy/dev/postgres.sh stop; exit $$status
+
 test-strict: $(STAMP)  ## integration + strict tests against a throwaway Ceph RGW
 	bash deploy/ceph/rgw.sh install
 	bash deploy/ceph/rgw.sh start
@@ -43,14 +48,20 @@ bench: $(STAMP)  ## benchmarks (medians and ratios against an in-run baseline)
 	$(BIN)/python -m bench.proxy
 	$(BIN)/python -m bench.upload
 	$(BIN)/python -m bench.browser_upload
+	$(BIN)/python -m bench.control_plane
+
+bench-control-plane: $(STAMP)  ## inspect and re-sign req/s on SQLite and PostgreSQL vs a bare Flask app
+	$(BIN)/python -m bench.control_plane
 
 minio:  ## a local MinIO on :9000 (needs a minio binary or Docker)
 	bash deploy/dev/minio.sh
 
 up:  ## docker compose: gateway + MinIO + PostgreSQL
+	@docker compose version >/dev/null 2>&1 || { echo "make up needs Docker with its compose plugin (docker compose)" >&2; exit 1; }
 	docker compose -f deploy/docker-compose.yml up --build -d
 
 down:  ## stop the compose stack
+	@docker compose version >/dev/null 2>&1 || { echo "make down needs Docker with its compose plugin (docker compose)" >&2; exit 1; }
 	docker compose -f deploy/docker-compose.yml down
 
 clean:  ## remove the venv, local state and caches

@@ -16,12 +16,15 @@ from gateway.auth import KeyService
 from gateway.config import Settings
 from gateway.db.engine import make_engine
 from gateway.db.keys import SqlKeyRepository
+from gateway.db.leases import SqlLeaseRepository
 from gateway.db.migrate import upgrade
 from gateway.db.repository import SqlUploadRepository
+from gateway.metrics import MetricsEvents
 from gateway.storage.s3 import S3ObjectStore
 from gateway.uploads.completion import Completer
 from gateway.uploads.files import FileService
 from gateway.uploads.ingest import FileIngest
+from gateway.uploads.janitor import Janitor
 from gateway.uploads.policy import UploadPolicy
 from gateway.uploads.proxy import PartProxy
 from gateway.uploads.service import UploadService
@@ -41,12 +44,14 @@ def build_services(settings: Settings, *, migrate: bool = False) -> Services:
         full_object_crc32c=settings.s3_full_object_crc32c,
     )
     policy = UploadPolicy.from_settings(settings)
-    upload_service = UploadService(repository, store, policy)
+    upload_service = UploadService(repository, store, policy, events=MetricsEvents())
     return Services(
         settings=settings, repository=repository, store=store, uploads=upload_service,
         completer=Completer(upload_service), files=FileService(repository, store, policy),
         keys=KeyService(SqlKeyRepository(engine)), proxy=PartProxy(upload_service),
-        ingest=FileIngest(repository, store, policy),
+        ingest=FileIngest(repository, store, policy, events=upload_service.events),
+        janitor=Janitor(upload_service),
+        leases=SqlLeaseRepository(engine), engine=engine,
     )
 
 

@@ -34,10 +34,15 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the service under gunicorn")
     serve.add_argument("--host", default=os.environ.get("GATEWAY_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("GATEWAY_PORT", "8000")))
-    serve.add_argument("--workers", type=int, default=None,
-                       help="worker processes (default: 2 per CPU, at most 8)")
-    serve.add_argument("--threads", type=int, default=4, help="threads per worker")
+    workers = os.environ.get("GATEWAY_WORKERS")
+    serve.add_argument("--workers", type=int, default=int(workers) if workers else None,
+                       help="worker processes (default: 2 per usable CPU, 2 to 8)")
+    serve.add_argument("--threads", type=int, default=int(os.environ.get("GATEWAY_THREADS", "4")),
+                       help="threads per worker (default 4)")
     serve.set_defaults(run=_serve)
+
+    janitor = commands.add_parser("janitor", help="expire abandoned uploads once")
+    janitor.set_defaults(run=_janitor)
 
     keys = commands.add_parser("keys", help="manage API keys").add_subparsers(title="actions")
     create = keys.add_parser("create", help="create a key (and the tenant if new)")
@@ -67,6 +72,21 @@ def _serve(args: argparse.Namespace) -> int:
     from gateway.server import serve
 
     return serve(Settings.from_env(), args.host, args.port, args.workers, args.threads)
+
+
+def _janitor(_: argparse.Namespace) -> int:
+    from gateway.logs import configure_logging
+
+    settings = Settings.from_env()
+    configure_logging(settings.log_level, settings.log_format)
+    services = _services()
+    try:
+        report = services.janitor.run_once()
+    finally:
+        services.close()
+    print(f"expired {report.expired} uploads; aborted {report.closed_in_store} store uploads; "
+          f"{report.errors} errors")
+    return 1 if report.errors else 0
 
 
 def _keys_create(args: argparse.Namespace) -> int:

@@ -42,8 +42,10 @@ class Settings:
     complete_lease: int = 300
     complete_wait: int = 30
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
+    # Seconds between janitor passes inside `gateway serve` (one pass per fleet); 0: never.
     janitor_interval: int = 300
     log_level: str = "INFO"
+    log_format: str = "json"
 
     def __post_init__(self) -> None:
         if self.min_part_size < 5 * MIB:
@@ -56,6 +58,10 @@ class Settings:
             raise ConfigError("GATEWAY_UPLOAD_TTL must be at least 60 seconds")
         if self.max_upload_bytes > 5 * TIB or self.max_upload_bytes < 0:
             raise ConfigError("GATEWAY_MAX_UPLOAD_BYTES must be between 0 and 5 TiB")
+        if self.janitor_interval < 0:
+            raise ConfigError("GATEWAY_JANITOR_INTERVAL must be 0 (off) or more seconds")
+        if self.log_format not in ("json", "text"):
+            raise ConfigError("GATEWAY_LOG_FORMAT must be 'json' or 'text'")
         if self.max_form_bytes > 5 * TIB or self.max_form_bytes < 0:
             raise ConfigError("GATEWAY_MAX_FORM_BYTES must be between 0 and 5 TiB")
         if self.s3_addressing_style not in ("path", "virtual"):

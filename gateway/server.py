@@ -1,58 +1,170 @@
-"""`gateway serve`: migrate, then run the app under gunicorn (threads, graceful shutdown)."""
+"""`gateway serve`: migrate, then run the app under gunicorn (threads, graceful shutdown).
+
+The master forks workers sized to the CPUs this process may use. Each worker builds its
+own app, reports metrics through a shared multiprocess directory, and runs the periodic
+janitor (a database lease keeps it to one pass per interval across every replica). SIGTERM
+stops accepting connections and lets requests in flight finish (up to 30 s).
+"""
 
 from __future__ import annotations
 
+import math
 import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
 from gateway.config import Settings
 
+GRACEFUL_SECONDS = 30
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # not imported from gateway.metrics: see below
+_OPTIONAL = {"control_socket_disable"}
 
-class _Gunicorn(BaseApplication):  # type: ignore[misc]
-    """gunicorn configured in code, loading one app per worker."""
 
-    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
-        self._settings = settings
+class WsgiServer(BaseApplication):  # type: ignore[misc]
+    """gunicorn configured in code, loading the app inside each worker."""
+
+    def __init__(self, load_app: Callable[[], Any], options: dict[str, Any]) -> None:
+        self._load_app = load_app
         self._options = options
         super().__init__()
 
     def load_config(self) -> None:
         """Apply our options to gunicorn's config."""
         for key, value in self._options.items():
+            if key in _OPTIONAL and key not in self.cfg.settings:
+                continue  # a setting of newer gunicorn releases only
             self.cfg.set(key, value)
 
     def load(self) -> Any:
         """Build the WSGI app inside the worker."""
-        from gateway.app import create_app
+        return self._load_app()
 
-        return create_app(self._settings)
+
+def usable_cpus() -> int:
+    """CPUs this process may run on: its affinity, capped by a cgroup CPU quota if any."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    try:
+        with open("/sys/fs/cgroup/cpu.max") as f:  # cgroup v2: "<quota> <period>" or "max ..."
+            quota, period = f.read().split()[:2]
+        if quota != "max":
+            cpus = min(cpus, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, cpus)
 
 
 def default_workers() -> int:
-    """Two workers per CPU, between 2 and 8."""
-    return max(2, min(8, 2 * (os.cpu_count() or 1)))
+    """Two workers per usable CPU, between 2 and 8 (each has several threads)."""
+    return max(2, min(8, 2 * usable_cpus()))
 
 
-def serve(settings: Settings, host: str, port: int, workers: int | None, threads: int) -> int:
-    """Bring the schema up to date once, then serve until SIGTERM/SIGINT (graceful)."""
-    from gateway.db.engine import make_engine
-    from gateway.db.migrate import upgrade
+def gunicorn_options(host: str, port: int, workers: int | None, threads: int,
+                     log_level: str = "INFO", log_format: str = "json") -> dict[str, Any]:
+    """The server settings `gateway serve` uses (the benchmark's baseline app shares them)."""
+    from gateway.logs import logging_config
 
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
-    engine.dispose()
-    options = {
+    options: dict[str, Any] = {
         "bind": f"{host}:{port}",
         "workers": workers or default_workers(),
         "worker_class": "gthread",
         "threads": threads,
         "timeout": 300,
-        "graceful_timeout": 30,
+        "graceful_timeout": GRACEFUL_SECONDS,
         "keepalive": 5,
-        "accesslog": None,
-        "loglevel": settings.log_level.lower(),
+        "accesslog": None,  # the app logs each request itself, with its id
+        "loglevel": log_level.lower(),
+        "logconfig_dict": logging_config(log_level, log_format),
+        # gunicorn 24+ opens a control socket under $HOME; a container needs none.
+        "control_socket_disable": True,
     }
-    _Gunicorn(settings, options).run()
+    if os.path.isdir("/dev/shm"):
+        options["worker_tmp_dir"] = "/dev/shm"  # heartbeats off a possibly slow disk
+    return options
+
+
+def serve(settings: Settings, host: str, port: int, workers: int | None, threads: int) -> int:
+    """Bring the schema up to date once, then serve until SIGTERM (graceful) or SIGINT."""
+    from gateway.db.engine import make_engine
+    from gateway.db.migrate import upgrade
+    from gateway.logs import configure_logging
+
+    configure_logging(settings.log_level, settings.log_format)
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    engine.dispose()
+    options = gunicorn_options(host, port, workers, threads, settings.log_level,
+                               settings.log_format)
+    options.update(post_worker_init=_start_janitor(settings.janitor_interval),
+                   worker_exit=_stop_janitor, child_exit=_forget_worker_metrics)
+    with metrics_directory():
+        WsgiServer(lambda: _create_app(settings), options).run()
     return 0
+
+
+@contextmanager
+def metrics_directory() -> Iterator[str]:
+    """PROMETHEUS_MULTIPROC_DIR for this server's workers: the operator's, emptied, or a new one.
+
+    Set before anything imports prometheus_client, which reads it at import time; so the
+    master imports no metrics module before this.
+    """
+    given = os.environ.get(MULTIPROC_ENV)
+    if given:
+        os.makedirs(given, exist_ok=True)
+        for name in os.listdir(given):  # samples of a previous run would be summed in
+            if name.endswith(".db"):
+                os.remove(os.path.join(given, name))
+        yield given
+        return
+    made = tempfile.mkdtemp(prefix="gateway-metrics-")
+    os.environ[MULTIPROC_ENV] = made
+    owner = os.getpid()
+    try:
+        yield made
+    finally:
+        # Workers are forked inside this block and leave through it too: only the master,
+        # last to go, may remove the directory.
+        if os.getpid() == owner:
+            os.environ.pop(MULTIPROC_ENV, None)
+            shutil.rmtree(made, ignore_errors=True)
+
+
+def _create_app(settings: Settings) -> Any:
+    from gateway.app import create_app
+
+    return create_app(settings)
+
+
+def _start_janitor(interval: int) -> Callable[[Any], None]:
+    def post_worker_init(worker: Any) -> None:
+        if interval <= 0:
+            return
+        from gateway.uploads.janitor import PeriodicJanitor
+
+        services = worker.wsgi.extensions["gateway"]
+        worker.gateway_janitor = PeriodicJanitor(services.janitor, services.leases,
+                                                 services.uploads, interval)
+        worker.gateway_janitor.start()
+    return post_worker_init
+
+
+def _stop_janitor(_server: Any, worker: Any) -> None:
+    janitor = getattr(worker, "gateway_janitor", None)
+    if janitor is not None:
+        janitor.stop()
+
+
+def _forget_worker_metrics(_server: Any, worker: Any) -> None:
+    # prometheus_client.multiprocess defines no metrics, so the master may import it now.
+    from prometheus_client import multiprocess
+
+    if os.environ.get(MULTIPROC_ENV):
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]

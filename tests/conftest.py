@@ -62,6 +62,32 @@ def bucket(s3_admin: Any) -> Iterator[str]:
     s3_admin.delete_bucket(Bucket=name)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The PostgreSQL lane must never quietly run on SQLite."""
+    if os.environ.get("GATEWAY_REQUIRE_POSTGRES") == "1" and not os.environ.get(
+            "GATEWAY_TEST_DATABASE_URL", "").startswith("postgresql"):
+        raise pytest.UsageError("GATEWAY_REQUIRE_POSTGRES=1 but GATEWAY_TEST_DATABASE_URL "
+                                "names no PostgreSQL server (see deploy/dev/postgres.sh)")
+
+
+@pytest.fixture(autouse=True)
+def _dispose_engines(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Close the pooled connections of every app a test builds (PostgreSQL counts them)."""
+    import gateway.app
+    from gateway.db.engine import make_engine
+
+    engines: list[Any] = []
+
+    def tracked(url: str) -> Any:
+        engines.append(make_engine(url))
+        return engines[-1]
+
+    monkeypatch.setattr(gateway.app, "make_engine", tracked)
+    yield
+    for engine in engines:
+        engine.dispose()
+
+
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
     """A fresh database for one test (PostgreSQL when GATEWAY_TEST_DATABASE_URL names one)."""
@@ -78,9 +104,11 @@ def settings(s3: S3Endpoint, bucket: str, database_url: str) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings) -> Flask:
-    """The gateway app, schema migrated."""
-    return create_app(settings, migrate=True)
+def app(settings: Settings) -> Iterator[Flask]:
+    """The gateway app, schema migrated; its database connections closed afterwards."""
+    app = create_app(settings, migrate=True)
+    yield app
+    app.extensions["gateway"].close()
 
 
 def _key(app: Flask, tenant: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app, g
+from sqlalchemy import Engine
 
 from gateway.auth import KeyService
 from gateway.config import Settings
@@ -13,6 +14,7 @@ from gateway.storage.interface import ObjectStore
 from gateway.uploads.completion import Completer
 from gateway.uploads.files import FileService
 from gateway.uploads.ingest import FileIngest
+from gateway.uploads.janitor import Janitor, LeaseRepository
 from gateway.uploads.ports import UploadRepository
 from gateway.uploads.proxy import PartProxy
 from gateway.uploads.service import UploadService
@@ -31,6 +33,13 @@ class Services:
     keys: KeyService
     proxy: PartProxy
     ingest: FileIngest
+    janitor: Janitor
+    leases: LeaseRepository
+    engine: Engine
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
 
 
 def services() -> Services:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import Engine, and_, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import ColumnElement
@@ -19,6 +19,12 @@ from gateway.uploads.state import UploadState
 
 _IN_PROGRESS = UploadState.IN_PROGRESS.value
 _PART_BATCH = 1000
+# The hot reads, built once: building a statement costs more than running it on SQLite.
+_GET_UPLOAD = select(uploads).where(uploads.c.id == bindparam("upload_id"),
+                                    uploads.c.tenant_id == bindparam("tenant_id"))
+_GET_PARTS = select(upload_parts.c.part_number, upload_parts.c.part_token, upload_parts.c.size
+                    ).where(upload_parts.c.upload_id == bindparam("upload_id")
+                            ).order_by(upload_parts.c.part_number)
 
 
 class SqlUploadRepository:
@@ -42,10 +48,22 @@ class SqlUploadRepository:
 
     def get_upload(self, tenant_id: str, upload_id: str) -> Upload | None:
         """The tenant's upload or None."""
-        query = select(uploads).where(uploads.c.id == upload_id, uploads.c.tenant_id == tenant_id)
+        keys = {"upload_id": upload_id, "tenant_id": tenant_id}
         with read_transaction(self._engine) as conn:
-            row = conn.execute(query).mappings().first()
+            row = conn.execute(_GET_UPLOAD, keys).mappings().first()
         return None if row is None else _to_upload(row)
+
+    def get_upload_with_parts(self, tenant_id: str, upload_id: str
+                              ) -> tuple[Upload, list[PartRecord]] | None:
+        """The tenant's upload and its checkpointed parts, read in one transaction."""
+        keys = {"upload_id": upload_id, "tenant_id": tenant_id}
+        with read_transaction(self._engine) as conn:
+            row = conn.execute(_GET_UPLOAD, keys).mappings().first()
+            if row is None:
+                return None
+            parts = [PartRecord(int(n), str(t), int(z))
+                     for n, t, z in conn.execute(_GET_PARTS, keys)]
+        return _to_upload(row), parts
 
     def find_resumable(self, tenant_id: str, filename: str) -> Upload | None:
         """The slot owner if any, else the newest in-progress upload of that filename."""
@@ -86,11 +104,9 @@ class SqlUploadRepository:
 
     def get_parts(self, upload_id: str) -> list[PartRecord]:
         """Checkpointed parts, ascending."""
-        query = select(upload_parts.c.part_number, upload_parts.c.part_token,
-                       upload_parts.c.size).where(upload_parts.c.upload_id == upload_id
-                                                  ).order_by(upload_parts.c.part_number)
         with read_transaction(self._engine) as conn:
-            return [PartRecord(int(n), str(t), int(s)) for n, t, s in conn.execute(query)]
+            return [PartRecord(int(n), str(t), int(s))
+                    for n, t, s in conn.execute(_GET_PARTS, {"upload_id": upload_id})]
 
     def save_parts(
         self, upload_id: str, parts: Sequence[PartRecord], now: datetime, expires_at: datetime

@@ -124,3 +124,12 @@ files = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Index("ix_files_tenant_created", "tenant_id", "created_at", "id"),
 )
+
+# Fleet-wide leases on periodic jobs (the janitor): one row per job, one holder at a time.
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("lease_until", UTCDateTime(), nullable=False),
+)

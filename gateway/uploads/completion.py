@@ -53,7 +53,14 @@ class Completer:
             return self._completed_file(upload, integrity_checksum)
         if upload.status is UploadState.IN_PROGRESS:
             svc.require_active(upload, now, "complete")
-            svc.record_parts(upload, tokens, now)
+            try:
+                svc.record_parts(upload, tokens, now)
+            except GatewayError as exc:
+                if exc.kind is not INVALID_STATE or not self._taken_by_another(upload):
+                    raise
+                # A concurrent complete claimed it between our read and our checkpoint:
+                # its outcome is ours too.
+                return self.complete(tenant_id, upload_id, [], integrity_checksum)
             self._require_all_parts(upload)
         elif upload.status is not UploadState.COMPLETING:
             reason = f": {upload.failure_reason}" if upload.failure_reason else ""
@@ -63,6 +70,10 @@ class Completer:
         if self._claim(upload.id, integrity_checksum):
             return self._run(svc.require(tenant_id, upload_id))
         return self._await(tenant_id, upload_id, integrity_checksum)
+
+    def _taken_by_another(self, upload: Upload) -> bool:
+        current = self._uploads.require(upload.tenant_id, upload.id)
+        return current.status in (UploadState.COMPLETING, UploadState.COMPLETED)
 
     def _require_all_parts(self, upload: Upload) -> None:
         parts = self._repository.get_parts(upload.id)
@@ -177,6 +188,7 @@ class Completer:
             created_at=self._uploads.clock(), metadata=dict(upload.metadata),
         )
         if self._repository.finish_completion(upload.id, file):
+            self._uploads.events.completed(file)
             return file
         return self._completed_file(self._uploads.require(upload.tenant_id, upload.id), None)
 
@@ -186,8 +198,9 @@ class Completer:
             self._store.abort_multipart_upload(upload.object_key, upload.store_upload_id)
             self._repository.set_store_closed(upload.id)
         self._store.delete_object(upload.object_key)
-        self._repository.set_status(upload.id, [UploadState.COMPLETING], UploadState.FAILED,
-                                    self._uploads.clock(), failure_reason=message)
+        if self._repository.set_status(upload.id, [UploadState.COMPLETING], UploadState.FAILED,
+                                       self._uploads.clock(), failure_reason=message):
+            self._uploads.events.failed(upload, message)
         raise GatewayError(kind, message, status=UploadState.FAILED.value, **details)
 
     def _await(self, tenant_id: str, upload_id: str, expected: int | None) -> FileRecord:

@@ -29,6 +29,7 @@ from gateway.errors import (
 )
 from gateway.storage.interface import ObjectStore, StorePartsRejected
 from gateway.uploads.checksums import format_crc32c, parse_crc32c
+from gateway.uploads.events import NoEvents, UploadEvents
 from gateway.uploads.model import FileRecord
 from gateway.uploads.planning import plan_parts
 from gateway.uploads.policy import UploadPolicy, utcnow
@@ -63,11 +64,13 @@ class FileIngest:
     """The single-request upload use case (POST /v1/files)."""
 
     def __init__(self, repository: UploadRepository, store: ObjectStore, policy: UploadPolicy,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, events: UploadEvents | None = None
+                 ) -> None:
         self.repository = repository
         self.store = store
         self.policy = policy
         self.clock = clock
+        self.events: UploadEvents = events or NoEvents()
 
     def part_size_for(self, body_bytes: int | None) -> int:
         """Parts small enough to hold in memory, large enough for 10,000 to carry the body."""
@@ -122,6 +125,7 @@ class FileIngest:
         except BaseException:
             writer.discard()
             raise
+        self.events.completed(record)  # counted with the multipart uploads' files and bytes
         return record
 
     @staticmethod

@@ -44,6 +44,10 @@ class UploadPolicy:
         """When an upload active at `now` expires if nothing else happens."""
         return now + timedelta(seconds=self.upload_ttl)
 
+    def activity_slack(self) -> timedelta:
+        """How far the expiry may lag behind activity (a minute, or 1% of a short TTL)."""
+        return timedelta(seconds=min(60.0, self.upload_ttl / 100))
+
 
 @dataclass(frozen=True)
 class InitiateRequest:

@@ -46,6 +46,10 @@ class UploadRepository(Protocol):
     def get_upload(self, tenant_id: str, upload_id: str) -> Upload | None:
         """The tenant's upload, or None (also for another tenant's id)."""
 
+    def get_upload_with_parts(self, tenant_id: str, upload_id: str
+                              ) -> tuple[Upload, list[PartRecord]] | None:
+        """The tenant's upload with its checkpointed parts (one consistent read), or None."""
+
     def find_resumable(self, tenant_id: str, filename: str) -> Upload | None:
         """The in-progress upload that owns the filename's resume slot, else the newest one."""
 

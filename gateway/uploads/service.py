@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
@@ -18,6 +19,7 @@ from gateway.errors import (
     GatewayError,
 )
 from gateway.storage.interface import ObjectStore, StoredPart, StoreUploadMissing
+from gateway.uploads.events import NoEvents, UploadEvents
 from gateway.uploads.model import PartRecord, Upload
 from gateway.uploads.planning import PartPlan, plan_parts
 from gateway.uploads.policy import (
@@ -45,11 +47,13 @@ class UploadService:
         store: ObjectStore,
         policy: UploadPolicy,
         clock: Callable[[], datetime] = utcnow,
+        events: UploadEvents | None = None,
     ) -> None:
         self.repository = repository
         self.store = store
         self.policy = policy
         self.clock = clock
+        self.events: UploadEvents = events or NoEvents()
 
     def initiate(self, tenant_id: str, request: InitiateRequest) -> InitiateResult:
         """Start an upload, or with resume_if_started reuse the matching one in progress."""
@@ -68,14 +72,17 @@ class UploadService:
                 upload = self._create(tenant_id, request, plan)
             except ResumeSlotTaken:
                 continue  # a concurrent initiate created it first: resume that one
+            self.events.initiated(upload)
             details = UploadDetails(upload, [], upload.created_at)
             return InitiateResult(details, False, self._sign_missing(details))
         raise GatewayError(INVALID_STATE, "the upload changed state while resuming; retry")
 
     def get(self, tenant_id: str, upload_id: str) -> UploadDetails:
         """An upload with its checkpointed parts."""
-        upload = self.require(tenant_id, upload_id)
-        return UploadDetails(upload, self.repository.get_parts(upload.id), self.clock())
+        found = self.repository.get_upload_with_parts(tenant_id, upload_id)
+        if found is None:
+            raise GatewayError(UPLOAD_NOT_FOUND, f"no upload {upload_id}")
+        return UploadDetails(found[0], found[1], self.clock())
 
     def list_uploads(self, tenant_id: str, status: UploadState | None, limit: int,
              cursor: str | None) -> list[Upload]:
@@ -89,9 +96,13 @@ class UploadService:
         now = self.clock()
         self.require_active(upload, now, "sign part URLs")
         self.require_in_plan(upload.plan, part_numbers)
-        if not self.repository.touch(upload.id, now, self.policy.idle_expiry(now)):
-            raise self.state_error(upload.id, tenant_id, "sign part URLs")
-        upload = self.require(tenant_id, upload_id)
+        expiry = self.policy.idle_expiry(now)
+        # A client re-signing in a loop moves the expiry by seconds of a days-long TTL:
+        # record activity only when it moves by more than the slack, sparing a write.
+        if expiry - upload.expires_at > self.policy.activity_slack():
+            if not self.repository.touch(upload.id, now, expiry):
+                raise self.state_error(upload.id, tenant_id, "sign part URLs")
+            upload = replace(upload, expires_at=expiry, updated_at=now)
         return self.sign(upload, list(dict.fromkeys(part_numbers)), now, expires_in)
 
     def checkpoint(self, tenant_id: str, upload_id: str,
@@ -122,6 +133,7 @@ class UploadService:
             if not self.repository.set_status(upload.id, [UploadState.IN_PROGRESS],
                                               UploadState.ABORTED, now):
                 return self.abort(tenant_id, upload_id)  # it moved on meanwhile: judge again
+            self.events.aborted(upload)
         else:
             require_state(upload.status, {UploadState.ABORTED, UploadState.FAILED,
                                           UploadState.EXPIRED}, "abort")
@@ -208,8 +220,9 @@ class UploadService:
     def lost_in_store(self, upload: Upload) -> GatewayError:
         """Fail an upload whose store multipart upload is gone; the 409 that says so."""
         reason = "the store no longer holds this multipart upload"
-        self.repository.set_status(upload.id, [UploadState.IN_PROGRESS], UploadState.FAILED,
-                                   self.clock(), failure_reason=reason)
+        if self.repository.set_status(upload.id, [UploadState.IN_PROGRESS], UploadState.FAILED,
+                                      self.clock(), failure_reason=reason):
+            self.events.failed(upload, reason)
         self.repository.set_store_closed(upload.id)
         return GatewayError(INVALID_STATE, reason, status=UploadState.FAILED.value)
 
