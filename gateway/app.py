@@ -48,7 +48,8 @@ def build_services(settings: Settings, *, migrate: bool = False) -> Services:
     return Services(
         settings=settings, repository=repository, store=store, uploads=upload_service,
         completer=Completer(upload_service), files=FileService(repository, store, policy),
-        keys=KeyService(SqlKeyRepository(engine)), proxy=PartProxy(upload_service),
+        keys=KeyService(SqlKeyRepository(engine), settings.api_key_cache_ttl),
+        proxy=PartProxy(upload_service),
         ingest=FileIngest(repository, store, policy, events=upload_service.events),
         janitor=Janitor(upload_service),
         leases=SqlLeaseRepository(engine), engine=engine,

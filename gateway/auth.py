@@ -5,11 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 KEY_PREFIX = "gwk"
+_CACHE_LIMIT = 10_000
 _DUMMY_HASH = hashlib.sha256(b"no such key").hexdigest()
 
 
@@ -67,10 +70,19 @@ def split_token(token: str) -> tuple[str, str] | None:
 
 
 class KeyService:
-    """Issue, list, revoke and verify API keys."""
+    """Issue, list, revoke and verify API keys.
 
-    def __init__(self, repository: KeyRepository) -> None:
+    Successful lookups are remembered for `cache_seconds` (0: never), so a busy gateway
+    does not read the key table on every request; a revoked key therefore stops working
+    within that time on every replica (at once in the process that revoked it).
+    """
+
+    def __init__(self, repository: KeyRepository, cache_seconds: float = 0.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._repository = repository
+        self._cache_seconds = cache_seconds
+        self._clock = clock
+        self._cache: dict[str, tuple[str, str, float]] = {}
 
     def create_key(self, tenant_name: str, now: datetime, label: str | None = None
                    ) -> tuple[str, str]:
@@ -85,11 +97,18 @@ class KeyService:
         return self._repository.list_keys()
 
     def revoke(self, key_id: str, now: datetime) -> bool:
-        """Revoke a key."""
+        """Revoke a key (and forget it here at once)."""
+        for digest, (cached_key_id, _, _) in list(self._cache.items()):
+            if cached_key_id == key_id:
+                self._cache.pop(digest, None)
         return self._repository.revoke_key(key_id, now)
 
     def authenticate(self, token: str) -> str | None:
         """The tenant id a valid, unrevoked token belongs to, else None."""
+        digest = hash_secret(token)
+        cached = self._cache.get(digest)
+        if cached is not None and cached[2] > self._clock():
+            return cached[1]
         parsed = split_token(token)
         if parsed is None:
             return None
@@ -100,4 +119,9 @@ class KeyService:
         matches = hmac.compare_digest(expected, hash_secret(secret))
         if stored is None or not matches or stored.revoked_at is not None:
             return None
+        if self._cache_seconds > 0:
+            if len(self._cache) >= _CACHE_LIMIT:
+                self._cache.clear()  # crude but bounded; refilled by the next lookups
+            self._cache[digest] = (key_id, stored.tenant_id,
+                                   self._clock() + self._cache_seconds)
         return stored.tenant_id

@@ -44,6 +44,9 @@ class Settings:
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
     # Seconds between janitor passes inside `gateway serve` (one pass per fleet); 0: never.
     janitor_interval: int = 300
+    # Seconds a successful API key lookup is remembered per process (0: never): revocation
+    # reaches every replica within this time.
+    api_key_cache_ttl: int = 1
     log_level: str = "INFO"
     log_format: str = "json"
 
@@ -54,6 +57,8 @@ class Settings:
             raise ConfigError("GATEWAY_MAX_PART_SIZE must be between the minimum and 5 GiB")
         if not 1 <= self.url_ttl <= self.max_url_ttl <= SEVEN_DAYS:
             raise ConfigError("need 1 <= GATEWAY_URL_TTL <= GATEWAY_MAX_URL_TTL <= 604800")
+        if not 0 <= self.api_key_cache_ttl <= 300:
+            raise ConfigError("GATEWAY_API_KEY_CACHE_TTL must be between 0 and 300 seconds")
         if self.upload_ttl < 60:
             raise ConfigError("GATEWAY_UPLOAD_TTL must be at least 60 seconds")
         if self.max_upload_bytes > 5 * TIB or self.max_upload_bytes < 0:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 
 from gateway.config import Settings
@@ -66,6 +67,16 @@ def default_workers() -> int:
     return max(2, min(8, 2 * usable_cpus()))
 
 
+class AppLogsRequests(glogging.Logger):  # type: ignore[misc]
+    """gunicorn's logger minus its access log: the app logs every request, with its id.
+
+    With a logging config set, gunicorn formats an access record for every request even
+    when nothing prints it; this skips that work."""
+
+    def access(self, resp: Any, req: Any, environ: Any, request_time: Any) -> None:
+        """Nothing: see the app's own access log."""
+
+
 def gunicorn_options(host: str, port: int, workers: int | None, threads: int,
                      log_level: str = "INFO", log_format: str = "json") -> dict[str, Any]:
     """The server settings `gateway serve` uses (the benchmark's baseline app shares them)."""
@@ -80,6 +91,7 @@ def gunicorn_options(host: str, port: int, workers: int | None, threads: int,
         "graceful_timeout": GRACEFUL_SECONDS,
         "keepalive": 5,
         "accesslog": None,  # the app logs each request itself, with its id
+        "logger_class": AppLogsRequests,
         "loglevel": log_level.lower(),
         "logconfig_dict": logging_config(log_level, log_format),
         # gunicorn 24+ opens a control socket under $HOME; a container needs none.

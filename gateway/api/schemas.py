@@ -76,7 +76,7 @@ class CheckpointedPartSchema(PartRangeSchema):
 class UploadSummarySchema(Schema):
     """An upload as lists show it."""
 
-    upload_id = fields.String(attribute="id", required=True)
+    upload_id = fields.String(required=True)
     file_id = fields.String(required=True)
     status = fields.String(required=True)
     filename = fields.String(required=True)

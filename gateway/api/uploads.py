@@ -17,6 +17,7 @@ from gateway.api.presenters import (
     proxied_part_view,
     upload_detail,
     upload_summary,
+    view_json,
     with_parts_json,
 )
 from gateway.api.schemas import (
@@ -90,7 +91,8 @@ class UploadById(MethodView):
     @blp.response(200, UploadSchema)
     def get(self, upload_id: str) -> Any:
         """Inspect an upload: status, checkpointed parts, missing parts."""
-        return upload_detail(services().uploads.get(tenant_id(), upload_id))
+        details = services().uploads.get(tenant_id(), upload_id)
+        return _json_response(view_json(upload_detail(details)), 200)
 
     @blp.response(200, UploadSchema)
     def delete(self, upload_id: str) -> Any:

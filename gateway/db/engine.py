@@ -67,8 +67,13 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             yield connection
 
 
+def reader_of(engine: Engine) -> Engine:
+    """The engine reads go through (PostgreSQL: the autocommit twin)."""
+    return _READERS.get(engine, engine)
+
+
 @contextmanager
 def read_transaction(engine: Engine) -> Iterator[Connection]:
     """A read-only transaction: statements that each see one committed state."""
-    with _READERS.get(engine, engine).connect() as connection, connection.begin():
+    with reader_of(engine).connect() as connection, connection.begin():
         yield connection

@@ -12,6 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import ColumnElement
 
 from gateway.db.engine import read_transaction, write_transaction
+from gateway.db.hot_reads import HotConnections, HotQuery, fetch_all, fetch_one
+from gateway.db.rows import decoded_upload, file_row, to_file, to_upload, upload_row
 from gateway.db.tables import files, upload_parts, uploads
 from gateway.uploads.model import FileRecord, PartRecord, Upload, filename_digest
 from gateway.uploads.ports import FileFilter, Page, ResumeSlotTaken
@@ -33,10 +35,13 @@ class SqlUploadRepository:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._dialect = engine.dialect.name
+        self._hot = HotConnections(engine)
+        self._hot_upload = HotQuery(engine, _GET_UPLOAD)
+        self._hot_parts = HotQuery(engine, _GET_PARTS)
 
     def add_upload(self, upload: Upload, *, claim_resume_slot: bool) -> None:
         """Insert the upload; a held resume slot raises ResumeSlotTaken."""
-        row = _upload_row(upload)
+        row = upload_row(upload)
         row["resume_key"] = row["filename_digest"] if claim_resume_slot else None
         try:
             with write_transaction(self._engine) as conn:
@@ -49,21 +54,23 @@ class SqlUploadRepository:
     def get_upload(self, tenant_id: str, upload_id: str) -> Upload | None:
         """The tenant's upload or None."""
         keys = {"upload_id": upload_id, "tenant_id": tenant_id}
-        with read_transaction(self._engine) as conn:
-            row = conn.execute(_GET_UPLOAD, keys).mappings().first()
-        return None if row is None else _to_upload(row)
+        row = self._hot.run(lambda cursor: fetch_one(cursor, self._hot_upload, keys))
+        return None if row is None else to_upload(decoded_upload(row))
 
     def get_upload_with_parts(self, tenant_id: str, upload_id: str
                               ) -> tuple[Upload, list[PartRecord]] | None:
         """The tenant's upload and its checkpointed parts, read in one transaction."""
         keys = {"upload_id": upload_id, "tenant_id": tenant_id}
-        with read_transaction(self._engine) as conn:
-            row = conn.execute(_GET_UPLOAD, keys).mappings().first()
-            if row is None:
-                return None
-            parts = [PartRecord(int(n), str(t), int(z))
-                     for n, t, z in conn.execute(_GET_PARTS, keys)]
-        return _to_upload(row), parts
+
+        def read(cursor: Any) -> tuple[dict[str, Any], list[tuple[Any, ...]]] | None:
+            row = fetch_one(cursor, self._hot_upload, keys)
+            return None if row is None else (row, fetch_all(cursor, self._hot_parts, keys))
+
+        found = self._hot.run(read)
+        if found is None:
+            return None
+        parts = [PartRecord(int(n), str(t), int(z)) for n, t, z in found[1]]
+        return to_upload(decoded_upload(found[0])), parts
 
     def find_resumable(self, tenant_id: str, filename: str) -> Upload | None:
         """The slot owner if any, else the newest in-progress upload of that filename."""
@@ -77,7 +84,7 @@ class SqlUploadRepository:
             uploads.c.created_at.desc(), uploads.c.id.desc()).limit(1)
         with read_transaction(self._engine) as conn:
             row = conn.execute(owner).mappings().first() or conn.execute(newest).mappings().first()
-        return None if row is None else _to_upload(row)
+        return None if row is None else to_upload(row)
 
     def claim_resume_slot(self, upload: Upload) -> bool:
         """Give the filename's resume slot to this in-progress upload, if nobody holds it."""
@@ -100,7 +107,7 @@ class SqlUploadRepository:
             query = query.where(uploads.c.status == status.value)
         query = _page(query, uploads.c.created_at, uploads.c.id, after, limit)
         with read_transaction(self._engine) as conn:
-            return [_to_upload(row) for row in conn.execute(query).mappings()]
+            return [to_upload(row) for row in conn.execute(query).mappings()]
 
     def get_parts(self, upload_id: str) -> list[PartRecord]:
         """Checkpointed parts, ascending."""
@@ -173,7 +180,7 @@ class SqlUploadRepository:
         with write_transaction(self._engine) as conn:
             if conn.execute(statement).rowcount != 1:
                 return False
-            conn.execute(insert(files).values(**_file_row(file)))
+            conn.execute(insert(files).values(**file_row(file)))
         return True
 
     def set_status(
@@ -207,19 +214,19 @@ class SqlUploadRepository:
                  uploads.c.store_open.is_(True)),
         )).order_by(uploads.c.expires_at).limit(limit)
         with read_transaction(self._engine) as conn:
-            return [_to_upload(row) for row in conn.execute(query).mappings()]
+            return [to_upload(row) for row in conn.execute(query).mappings()]
 
     def get_file(self, tenant_id: str, file_id: str) -> FileRecord | None:
         """The tenant's file or None."""
         query = select(files).where(files.c.id == file_id, files.c.tenant_id == tenant_id)
         with read_transaction(self._engine) as conn:
             row = conn.execute(query).mappings().first()
-        return None if row is None else _to_file(row)
+        return None if row is None else to_file(row)
 
     def add_file(self, file: FileRecord) -> None:
         """Insert a file record."""
         with write_transaction(self._engine) as conn:
-            conn.execute(insert(files).values(**_file_row(file)))
+            conn.execute(insert(files).values(**file_row(file)))
 
     def list_files(
         self, tenant_id: str, limit: int, after: Page | None, filters: FileFilter
@@ -237,7 +244,7 @@ class SqlUploadRepository:
             query = query.where(files.c.created_at > filters.created_after)
         query = _page(query, files.c.created_at, files.c.id, after, limit)
         with read_transaction(self._engine) as conn:
-            return [_to_file(row) for row in conn.execute(query).mappings()]
+            return [to_file(row) for row in conn.execute(query).mappings()]
 
     def delete_file(self, tenant_id: str, file_id: str) -> bool:
         """Delete the record."""
@@ -273,49 +280,3 @@ def _page(query: Any, created: Any, ident: Any, after: Page | None, limit: int) 
             created < after.created_at, and_(created == after.created_at, ident < after.id))
         query = query.where(older)
     return query.order_by(created.desc(), ident.desc()).limit(limit)
-
-
-def _upload_row(upload: Upload) -> dict[str, Any]:
-    return {
-        "id": upload.id, "tenant_id": upload.tenant_id, "file_id": upload.file_id,
-        "object_key": upload.object_key, "store_upload_id": upload.store_upload_id,
-        "filename": upload.filename, "filename_digest": filename_digest(upload.filename),
-        "content_type": upload.content_type, "num_bytes": upload.num_bytes,
-        "part_size": upload.part_size, "num_parts": upload.num_parts,
-        "metadata": dict(upload.metadata), "status": upload.status.value,
-        "store_open": upload.store_open, "expected_crc32c": upload.expected_crc32c,
-        "failure_reason": upload.failure_reason, "lease_until": upload.lease_until,
-        "created_at": upload.created_at, "updated_at": upload.updated_at,
-        "expires_at": upload.expires_at,
-    }
-
-
-def _to_upload(row: Any) -> Upload:
-    return Upload(
-        id=row["id"], tenant_id=row["tenant_id"], file_id=row["file_id"],
-        object_key=row["object_key"], store_upload_id=row["store_upload_id"],
-        filename=row["filename"], content_type=row["content_type"], num_bytes=row["num_bytes"],
-        part_size=row["part_size"], num_parts=row["num_parts"], metadata=row["metadata"] or {},
-        status=UploadState(row["status"]), created_at=row["created_at"],
-        updated_at=row["updated_at"], expires_at=row["expires_at"],
-        store_open=bool(row["store_open"]), expected_crc32c=row["expected_crc32c"],
-        failure_reason=row["failure_reason"], lease_until=row["lease_until"],
-    )
-
-
-def _file_row(file: FileRecord) -> dict[str, Any]:
-    return {
-        "id": file.id, "tenant_id": file.tenant_id, "upload_id": file.upload_id,
-        "object_key": file.object_key, "filename": file.filename,
-        "content_type": file.content_type, "num_bytes": file.num_bytes, "crc32c": file.crc32c,
-        "metadata": dict(file.metadata), "status": file.status, "created_at": file.created_at,
-    }
-
-
-def _to_file(row: Any) -> FileRecord:
-    return FileRecord(
-        id=row["id"], tenant_id=row["tenant_id"], upload_id=row["upload_id"],
-        object_key=row["object_key"], filename=row["filename"],
-        content_type=row["content_type"], num_bytes=row["num_bytes"], crc32c=row["crc32c"],
-        created_at=row["created_at"], metadata=row["metadata"] or {}, status=row["status"],
-    )

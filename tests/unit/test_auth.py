@@ -71,3 +71,66 @@ def test_token_shape() -> None:
     assert split_token("gwk_abc_def_ghi") == ("abc", "def_ghi")
     for bad in ("", "gwk", "gwk__x", "gwk_x_", "xyz_abc_def", "gwk_abc"):
         assert split_token(bad) is None
+
+
+class Clock:
+    """A hand-moved monotonic clock."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class CountingKeys(MemoryKeys):
+    """Counts key reads, to see what the cache saves."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def get_key(self, key_id: str) -> StoredKey | None:
+        self.reads += 1
+        return super().get_key(key_id)
+
+
+def test_cache_saves_reads_until_it_lapses() -> None:
+    repo, clock = CountingKeys(), Clock()
+    service = KeyService(repo, cache_seconds=1, clock=clock)
+    _, token = service.create_key("acme", NOW)
+    assert [service.authenticate(token) for _ in range(5)] == [repo.tenants["acme"]] * 5
+    assert repo.reads == 1
+    clock.now += 1.5
+    assert service.authenticate(token) == repo.tenants["acme"] and repo.reads == 2
+
+
+def test_revocation_elsewhere_lands_when_the_cache_lapses() -> None:
+    repo, clock = CountingKeys(), Clock()
+    serving = KeyService(repo, cache_seconds=1, clock=clock)
+    operator = KeyService(repo)  # `gateway keys revoke` in another process
+    key_id, token = operator.create_key("acme", NOW)
+    assert serving.authenticate(token) is not None
+    assert operator.revoke(key_id, NOW)
+    clock.now += 1.01
+    assert serving.authenticate(token) is None
+
+
+def test_revocation_in_the_same_process_is_immediate_and_failures_are_not_cached() -> None:
+    repo, clock = CountingKeys(), Clock()
+    service = KeyService(repo, cache_seconds=60, clock=clock)
+    key_id, token = service.create_key("acme", NOW)
+    assert service.authenticate(token) is not None
+    assert service.revoke(key_id, NOW)
+    assert service.authenticate(token) is None
+    reads = repo.reads
+    assert service.authenticate(token) is None and repo.reads == reads + 1
+
+
+def test_no_cache_by_default() -> None:
+    repo = CountingKeys()
+    service = KeyService(repo)
+    _, token = service.create_key("acme", NOW)
+    service.authenticate(token)
+    service.authenticate(token)
+    assert repo.reads == 2

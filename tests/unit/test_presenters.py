@@ -7,8 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from gateway.api.presenters import part_urls_json, with_parts_json
-from gateway.uploads.policy import PresignedParts
+from gateway.api.presenters import part_urls_json, upload_detail, view_json, with_parts_json
+from gateway.api.schemas import UploadSchema
+from gateway.uploads.model import PartRecord, Upload
+from gateway.uploads.policy import PresignedParts, UploadDetails
+from gateway.uploads.state import UploadState
 
 EXPIRES = datetime(2026, 11, 22, 1, 2, 3, tzinfo=UTC)
 
@@ -38,3 +41,25 @@ def test_parts_appended_to_a_view_and_to_nothing() -> None:
                                                              "parts": expected([7], ["http://h/x"])}
     assert json.loads(with_parts_json({}, presigned)) == {"parts": expected([7], ["http://h/x"])}
     assert json.loads(with_parts_json({}, PresignedParts([], [], EXPIRES))) == {"parts": []}
+
+
+def _details() -> UploadDetails:
+    created = datetime(2026, 11, 22, 1, 2, 3, 456789, tzinfo=UTC)
+    upload = Upload(
+        id="u-1", tenant_id="t", file_id="f-1", object_key="t/f-1", store_upload_id="s",
+        filename='naïve "name".bin', content_type="application/x-test", num_bytes=25,
+        part_size=10, num_parts=3, metadata={"owner": "ada", "note": "ü\n"},
+        status=UploadState.FAILED, created_at=created, updated_at=created,
+        expires_at=EXPIRES, failure_reason="checksum")
+    return UploadDetails(upload, [PartRecord(2, '"etag"', 10)], created)
+
+
+def test_inspect_json_equals_the_schema_dump() -> None:
+    view = upload_detail(_details())
+    assert json.loads(view_json(view)) == UploadSchema().dump(view)
+    assert json.loads(view_json(view))["upload_id"] == "u-1"
+
+
+def test_view_json_refuses_what_it_cannot_encode() -> None:
+    with pytest.raises(TypeError):
+        view_json({"x": object()})

@@ -1,0 +1,129 @@
+"""Reads on every request, run on the driver's cursor with SQL compiled once.
+
+SQLAlchemy's execution path costs about 140 µs per inspect here, against 27 µs for the
+same two statements on the raw cursor. Statements are still written as SQLAlchemy Core
+(compiled once for the engine's dialect); only execution and type conversion are by hand,
+for the few column types these queries return.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, event
+from sqlalchemy.sql import Select
+
+from gateway.db.engine import reader_of
+
+T = TypeVar("T")
+
+
+class HotQuery:
+    """A SELECT compiled for one engine's dialect, executed on a raw DBAPI cursor."""
+
+    def __init__(self, engine: Engine, statement: Select[Any]) -> None:
+        compiled = statement.compile(dialect=engine.dialect)
+        self.sql = str(compiled)
+        self._positional = compiled.positional
+        self._order = list(compiled.positiontup or [])
+
+    def params(self, values: Mapping[str, Any]) -> Any:
+        """The parameters in the driver's style (a tuple for ?-style, else a dict)."""
+        return tuple(values[name] for name in self._order) if self._positional else values
+
+
+class HotConnections:
+    """A few driver connections kept for the hot reads, outside SQLAlchemy's pool.
+
+    A pool checkout costs as much as the query here (and PostgreSQL's pre-ping a round
+    trip). Idle connections wait in a queue; one that fails is dropped and the read runs
+    again once on a fresh connection, which also covers a restarted database server.
+    """
+
+    def __init__(self, engine: Engine, keep: int = 8) -> None:
+        self._engine = reader_of(engine)
+        self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._keep = keep
+        event.listen(engine, "engine_disposed", lambda _: self.close())
+
+    def run(self, read: Callable[[Any], T]) -> T:
+        """Call `read(cursor)` on an idle connection (or a new one), retrying once."""
+        for attempt in (1, 2):
+            connection = self._checkout()
+            try:
+                cursor = connection.cursor()
+                try:
+                    result = read(cursor)
+                finally:
+                    cursor.close()
+            except self._engine.dialect.loaded_dbapi.Error:
+                _close_quietly(connection)
+                if attempt == 2:
+                    raise
+                continue
+            self._checkin(connection)
+            return result
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        """Close every idle connection (when the engine is disposed)."""
+        while True:
+            try:
+                _close_quietly(self._idle.get_nowait())
+            except queue.Empty:
+                return
+
+    def _checkout(self) -> Any:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            fairy = self._engine.raw_connection()
+            fairy.detach()  # ours from now on; the pool's connect events have run
+            return fairy.dbapi_connection
+
+    def _checkin(self, connection: Any) -> None:
+        if self._idle.qsize() < self._keep:
+            self._idle.put(connection)
+        else:
+            _close_quietly(connection)
+
+
+def _close_quietly(connection: Any) -> None:
+    try:
+        connection.close()
+    except Exception:  # a broken connection may fail to close; it is dropped either way
+        pass
+
+
+def fetch_one(cursor: Any, query: HotQuery, values: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The first row as a dict of column name to raw value, or None."""
+    cursor.execute(query.sql, query.params(values))
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    return dict(zip([column[0] for column in cursor.description], row, strict=True))
+
+
+def fetch_all(cursor: Any, query: HotQuery, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """Every row, as the driver returns them."""
+    cursor.execute(query.sql, query.params(values))
+    return list(cursor.fetchall())
+
+
+def to_utc(value: Any) -> datetime | None:
+    """A timestamp as UTCDateTime gives it: SQLite hands back text, PostgreSQL a datetime."""
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def from_json(value: Any) -> Any:
+    """A JSON column: text on SQLite, already decoded by psycopg."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
