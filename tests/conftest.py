@@ -17,7 +17,7 @@ from gateway.app import create_app
 from gateway.config import Settings
 from gateway.uploads.policy import utcnow
 from tests.support.api import MIB, Api
-from tests.support.s3server import S3Endpoint, s3_endpoint
+from tests.support.s3server import S3Endpoint, remove_bucket, s3_endpoint
 
 
 @pytest.fixture(scope="session")
@@ -54,12 +54,7 @@ def bucket(s3_admin: Any) -> Iterator[str]:
     name = f"t-{uuid.uuid4().hex[:20]}"
     s3_admin.create_bucket(Bucket=name)
     yield name
-    for upload in s3_admin.list_multipart_uploads(Bucket=name).get("Uploads", []):
-        s3_admin.abort_multipart_upload(Bucket=name, Key=upload["Key"],
-                                        UploadId=upload["UploadId"])
-    for item in s3_admin.list_objects_v2(Bucket=name).get("Contents", []):
-        s3_admin.delete_object(Bucket=name, Key=item["Key"])
-    s3_admin.delete_bucket(Bucket=name)
+    remove_bucket(s3_admin, name)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -24,7 +24,13 @@ import pytest
 from botocore.config import Config
 
 from tests.browser.support import ARTIFACTS, CHROMIUM_ARGS, Browsing, WebGateway
-from tests.support.s3server import S3Endpoint, free_port, moto_server, wait_for_http
+from tests.support.s3server import (
+    S3Endpoint,
+    free_port,
+    moto_server,
+    remove_bucket,
+    wait_for_http,
+)
 
 BIN = os.path.dirname(sys.executable)
 CHROMIUM = os.environ.get("GATEWAY_CHROMIUM", "/usr/bin/chromium")
@@ -106,7 +112,7 @@ def served_gateway(s3: S3Endpoint, admin: Any, database_url: str, log_path: Path
         finally:
             process.terminate()
             process.wait(timeout=30)
-            _empty_bucket(admin, bucket)
+            remove_bucket(admin, bucket)
 
 
 @pytest.fixture
@@ -125,15 +131,6 @@ def shared_gateway(cors_s3: S3Endpoint, cors_s3_admin: Any,
     with served_gateway(cors_s3, cors_s3_admin, f"sqlite:///{folder / 'gateway.db'}",
                         folder / "serve.log") as web:
         yield web
-
-
-def _empty_bucket(admin: Any, bucket: str) -> None:
-    for upload in admin.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
-        admin.abort_multipart_upload(Bucket=bucket, Key=upload["Key"],
-                                     UploadId=upload["UploadId"])
-    for item in admin.list_objects_v2(Bucket=bucket).get("Contents", []):
-        admin.delete_object(Bucket=bucket, Key=item["Key"])
-    admin.delete_bucket(Bucket=bucket)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The README's curl walkthrough, run verbatim against a served gateway."""
+"""The README's curl blocks, run verbatim against a served gateway."""
 
 from __future__ import annotations
 
@@ -12,20 +12,28 @@ from tests.e2e.conftest import Service
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def walkthrough() -> str:
-    text = (ROOT / "README.md").read_text()
-    section = text.split("## An upload with curl", 1)[1]
+def run_readme_block(heading: str, service: Service, folder: Path
+                     ) -> subprocess.CompletedProcess[str]:
+    """Run the first sh block under `heading` with a fresh key, in `folder`."""
+    section = (ROOT / "README.md").read_text().split(heading, 1)[1]
     match = re.search(r"```sh\n(.*?)```", section, re.S)
-    assert match, "no sh block in the curl walkthrough"
-    return match.group(1)
+    assert match, f"no sh block under {heading!r}"
+    key = service.cli("keys", "create", "--tenant", "readme").stdout.strip().splitlines()[-1]
+    (folder / ".venv").symlink_to(ROOT / ".venv")
+    env = {**os.environ, "GATEWAY_URL": service.url, "GATEWAY_API_KEY": key}
+    return subprocess.run(["bash", "-euo", "pipefail", "-c", match.group(1)], cwd=folder,
+                          env=env, capture_output=True, text=True, timeout=300)
 
 
 def test_readme_curl_walkthrough_uploads_and_downloads(service: Service, tmp_path: Path) -> None:
-    key = service.cli("keys", "create", "--tenant", "readme").stdout.strip().splitlines()[-1]
-    (tmp_path / ".venv").symlink_to(ROOT / ".venv")
-    env = {**os.environ, "GATEWAY_URL": service.url, "GATEWAY_API_KEY": key}
-    result = subprocess.run(["bash", "-euo", "pipefail", "-c", walkthrough()], cwd=tmp_path,
-                            env=env, capture_output=True, text=True, timeout=120)
+    result = run_readme_block("## An upload with curl", service, tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.endswith("hello, bucket\n"), result.stdout
     assert '"status":"available"' in result.stdout and '"num_bytes":14' in result.stdout
+
+
+def test_readme_other_ways_in(service: Service, tmp_path: Path) -> None:
+    result = run_readme_block("## Other ways in", service, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "12000000", result.stdout
+    assert len(list(tmp_path.glob("part.*"))) == 3  # 5 MiB parts here: three PUTs

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import requests
 
@@ -81,3 +82,13 @@ def s3_endpoint() -> Iterator[S3Endpoint]:
         region=os.environ.get("GATEWAY_TEST_S3_REGION", "us-east-1"),
         strict=os.environ.get("GATEWAY_TEST_S3_STRICT", "") == "1",
     )
+
+
+def remove_bucket(admin: Any, bucket: str) -> None:
+    """Abort the bucket's multipart uploads, delete its objects, then the bucket itself."""
+    for upload in admin.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
+        admin.abort_multipart_upload(Bucket=bucket, Key=upload["Key"],
+                                     UploadId=upload["UploadId"])
+    for item in admin.list_objects_v2(Bucket=bucket).get("Contents", []):
+        admin.delete_object(Bucket=bucket, Key=item["Key"])
+    admin.delete_bucket(Bucket=bucket)
