@@ -21,6 +21,7 @@ from gateway.errors import (
     PART_CHANGED,
     PART_REJECTED,
     SIZE_MISMATCH,
+    UNNAMED_PARTS,
     ErrorKind,
     GatewayError,
 )
@@ -149,8 +150,7 @@ class Completer:
                     upload.object_key, upload.store_upload_id,
                     [(p.part_number, p.part_token) for p in recorded])
             except StorePartsRejected as exc:
-                self._fail(upload, PART_REJECTED, f"the store refused the parts: {exc.code}: "
-                           f"{exc}", store_code=exc.code)
+                self._refused(upload, exc, sorted(set(held) - {p.part_number for p in recorded}))
             except StoreUploadMissing:
                 return self._joined_earlier(upload)
             self._repository.set_store_closed(upload.id)
@@ -158,6 +158,19 @@ class Completer:
         if info is None:
             self._fail(upload, INVALID_STATE, "the store does not hold the completed object")
         return info
+
+    def _refused(self, upload: Upload, exc: StorePartsRejected, unnamed: list[int]) -> NoReturn:
+        """The store refused the part list. AWS and MinIO drop parts left out of it; Ceph RGW
+        refuses instead: then nothing is wrong with the data, so the upload goes back to
+        in progress with a 409 naming those parts rather than being failed and aborted."""
+        if not unnamed:
+            self._fail(upload, PART_REJECTED, f"the store refused the parts: {exc.code}: {exc}",
+                       store_code=exc.code)
+        self._repository.release_completion(upload.id, self._uploads.clock())
+        raise GatewayError(
+            UNNAMED_PARTS, f"the store refuses to complete while it holds parts {unnamed[:20]} "
+            "that are not in the file: name them in `parts`, or abort the upload",
+            part_numbers=unnamed, store_code=exc.code)
 
     def _joined_earlier(self, upload: Upload) -> ObjectInfo:
         """The store's upload is gone: an earlier completer joined it, or it was lost."""

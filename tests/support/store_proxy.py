@@ -174,8 +174,10 @@ def _handler(proxy: StoreProxy) -> type[BaseHTTPRequestHandler]:
                     body[len(body) // 2 + 1:]
             if self.command == "PUT" and proxy.put_delay:
                 time.sleep(proxy.put_delay)
+            # Host stays as the client sent it: it is part of what a presigned URL signs,
+            # and a store that checks signatures (Ceph RGW) checks it against that header.
             headers = {k: v for k, v in self.headers.items()
-                       if k.lower() not in ("host", "content-length", "connection")}
+                       if k.lower() not in ("content-length", "connection")}
             answer = requests.request(self.command, proxy.upstream + self.path, data=body,
                                       headers=headers, timeout=120, allow_redirects=False)
             content = answer.content
