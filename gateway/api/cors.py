@@ -57,9 +57,18 @@ def install_cors(app: Flask, origins: tuple[str, ...]) -> None:
 
     @app.after_request
     def _tag(response: Response) -> Response:
-        response.vary.add("Origin")
+        _vary_on_origin(response)
         origin = request.headers.get("Origin", "")
         if origin and policy.allows(origin):
             response.headers["Access-Control-Allow-Origin"] = policy.allow_origin_value(origin)
             response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
         return response
+
+
+def _vary_on_origin(response: Response) -> None:
+    # Written by hand: werkzeug's response.vary set re-parses and re-renders the header.
+    vary = response.headers.get("Vary")
+    if vary is None:
+        response.headers["Vary"] = "Origin"
+    elif "origin" not in {item.strip().lower() for item in vary.split(",")}:
+        response.headers["Vary"] = f"{vary}, Origin"

@@ -30,6 +30,8 @@ class HotQuery:
         self.sql = str(compiled)
         self._positional = compiled.positional
         self._order = list(compiled.positiontup or [])
+        # Known from the statement: reading cursor.description builds an object per column.
+        self.columns = list(statement.selected_columns.keys())
 
     def params(self, values: Mapping[str, Any]) -> Any:
         """The parameters in the driver's style (a tuple for ?-style, else a dict)."""
@@ -105,13 +107,7 @@ def fetch_one(cursor: Any, query: HotQuery, values: Mapping[str, Any]) -> dict[s
     row = cursor.fetchone()
     if row is None:
         return None
-    return dict(zip([column[0] for column in cursor.description], row, strict=True))
-
-
-def fetch_all(cursor: Any, query: HotQuery, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-    """Every row, as the driver returns them."""
-    cursor.execute(query.sql, query.params(values))
-    return list(cursor.fetchall())
+    return dict(zip(query.columns, row, strict=True))
 
 
 def to_utc(value: Any) -> datetime | None:

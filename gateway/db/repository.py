@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import Engine, and_, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, Select
 
 from gateway.db.engine import read_transaction, write_transaction
-from gateway.db.hot_reads import HotConnections, HotQuery, fetch_all, fetch_one
+from gateway.db.hot_reads import HotConnections, HotQuery, fetch_one, from_json
 from gateway.db.rows import decoded_upload, file_row, to_file, to_upload, upload_row
 from gateway.db.tables import files, upload_parts, uploads
 from gateway.uploads.model import FileRecord, PartRecord, Upload, filename_digest
@@ -21,12 +21,29 @@ from gateway.uploads.state import UploadState
 
 _IN_PROGRESS = UploadState.IN_PROGRESS.value
 _PART_BATCH = 1000
+_PARTS_COLUMN = "checkpointed_parts"
 # The hot reads, built once: building a statement costs more than running it on SQLite.
 _GET_UPLOAD = select(uploads).where(uploads.c.id == bindparam("upload_id"),
                                     uploads.c.tenant_id == bindparam("tenant_id"))
 _GET_PARTS = select(upload_parts.c.part_number, upload_parts.c.part_token, upload_parts.c.size
                     ).where(upload_parts.c.upload_id == bindparam("upload_id")
                             ).order_by(upload_parts.c.part_number)
+
+
+def _get_upload_with_parts(dialect: str) -> Select[Any]:
+    """The upload row plus its parts as one JSON array column: one round trip, one snapshot.
+
+    PostgreSQL's driver decodes json itself; SQLite returns the array as text. Neither
+    aggregate promises an order, so the caller sorts.
+    """
+    triple = (upload_parts.c.part_number, upload_parts.c.part_token, upload_parts.c.size)
+    if dialect == "postgresql":
+        aggregate = func.json_agg(func.json_build_array(*triple))
+    else:
+        aggregate = func.json_group_array(func.json_array(*triple))
+    parts = (select(aggregate).where(upload_parts.c.upload_id == uploads.c.id)
+             .scalar_subquery().label(_PARTS_COLUMN))
+    return _GET_UPLOAD.add_columns(parts)
 
 
 class SqlUploadRepository:
@@ -37,7 +54,7 @@ class SqlUploadRepository:
         self._dialect = engine.dialect.name
         self._hot = HotConnections(engine)
         self._hot_upload = HotQuery(engine, _GET_UPLOAD)
-        self._hot_parts = HotQuery(engine, _GET_PARTS)
+        self._hot_upload_with_parts = HotQuery(engine, _get_upload_with_parts(self._dialect))
 
     def add_upload(self, upload: Upload, *, claim_resume_slot: bool) -> None:
         """Insert the upload; a held resume slot raises ResumeSlotTaken."""
@@ -59,18 +76,15 @@ class SqlUploadRepository:
 
     def get_upload_with_parts(self, tenant_id: str, upload_id: str
                               ) -> tuple[Upload, list[PartRecord]] | None:
-        """The tenant's upload and its checkpointed parts, read in one transaction."""
+        """The tenant's upload and its checkpointed parts, read by one statement."""
         keys = {"upload_id": upload_id, "tenant_id": tenant_id}
-
-        def read(cursor: Any) -> tuple[dict[str, Any], list[tuple[Any, ...]]] | None:
-            row = fetch_one(cursor, self._hot_upload, keys)
-            return None if row is None else (row, fetch_all(cursor, self._hot_parts, keys))
-
-        found = self._hot.run(read)
-        if found is None:
+        query = self._hot_upload_with_parts
+        row = self._hot.run(lambda cursor: fetch_one(cursor, query, keys))
+        if row is None:
             return None
-        parts = [PartRecord(int(n), str(t), int(z)) for n, t, z in found[1]]
-        return to_upload(decoded_upload(found[0])), parts
+        triples = from_json(row.pop(_PARTS_COLUMN)) or []  # PostgreSQL: NULL when none
+        parts = [PartRecord(int(n), str(t), int(z)) for n, t, z in sorted(triples)]
+        return to_upload(decoded_upload(row)), parts
 
     def find_resumable(self, tenant_id: str, filename: str) -> Upload | None:
         """The slot owner if any, else the newest in-progress upload of that filename."""

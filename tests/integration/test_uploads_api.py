@@ -175,3 +175,20 @@ def test_inspect_reports_progress(api: Api) -> None:
     assert view["missing_parts"] == [1, 2] and view["bytes_checkpointed"] == 1 * MIB
     for field in ("created_at", "updated_at", "expires_at"):
         datetime.fromisoformat(view[field])
+
+
+def test_inspect_lists_parts_in_order_whatever_the_checkpoint_order(api: Api) -> None:
+    data = random_bytes(21 * MIB)  # parts of 5 MiB: 1..4 full, 5 of 1 MiB
+    upload = api.initiate("order.bin", len(data), part_size=5 * MIB)
+    base = f"/v1/uploads/{upload['upload_id']}"
+    tokens = {}
+    for number in (5, 2, 4):  # one checkpoint call each, highest first
+        tokens[number] = put_part(upload["parts"][number - 1]["url"],
+                                  slice_part(data, number, upload["part_size"]))
+        api.post(f"{base}/checkpoint",
+                 json={"parts": [{"part_number": number, "part_token": tokens[number]}]})
+    view = api.get(base).get_json()
+    assert [part["part_number"] for part in view["checkpointed_parts"]] == [2, 4, 5]
+    assert [part["size"] for part in view["checkpointed_parts"]] == [5 * MIB, 5 * MIB, 1 * MIB]
+    assert view["missing_parts"] == [1, 3]
+    assert view["bytes_checkpointed"] == 11 * MIB
