@@ -9,7 +9,9 @@ inside the child around the upload call alone (interpreter start-up excluded). R
 alternate which side goes first. Objects are deleted after each run (moto keeps them in RAM).
 
 Then, separately, the real `gateway upload` command uploads a file ten times larger than
-concurrency x part size, and its peak RSS is reported against that bound.
+concurrency x part size, and its peak RSS is reported against that bound. Last, to show
+where the time goes, the gateway's complete call is timed inside its child, and moto's
+CompleteMultipartUpload of the same parts is timed alone for each checksum mode.
 
     .venv/bin/python bench/upload.py [--runs 5] [--size-mib 512] [--concurrency 8]
 """
@@ -89,10 +91,66 @@ def child_gateway(path: str, concurrency: int) -> None:
     from gateway.client import GatewayClient, TransferConfig
 
     client = GatewayClient(config=TransferConfig(concurrency=concurrency))
+    complete_seconds = time_complete_calls(client)
     started = time.perf_counter()
     result = client.upload_file(path, filename=f"bench-{time.time_ns()}.bin")
     seconds = time.perf_counter() - started
-    print(json.dumps({"seconds": seconds, "file_id": result.file_id}))
+    print(json.dumps({"seconds": seconds, "file_id": result.file_id,
+                      "complete_seconds": sum(complete_seconds)}))
+
+
+def time_complete_calls(client: Any) -> list[float]:
+    """Wrap the client's API calls so the time spent in POST .../complete is recorded."""
+    spent: list[float] = []
+    call = client.api.call
+
+    def timed(method: str, path: str, **kwargs: Any) -> Any:
+        if not path.endswith("/complete"):
+            return call(method, path, **kwargs)
+        started = time.perf_counter()
+        try:
+            return call(method, path, **kwargs)
+        finally:
+            spent.append(time.perf_counter() - started)
+
+    client.api.call = timed
+    return spent
+
+
+def store_complete_cost(s3: Any, size: int, part_size: int) -> dict[str, float]:
+    """Seconds moto spends in CompleteMultipartUpload for the same parts, by checksum mode.
+
+    The parts are PUT once per mode (serially, not timed); only the complete is timed. This
+    is the store's share of each side's time: none (moto then keeps a whole-object CRC64),
+    a whole-object CRC32C (what the gateway asks for), a CRC32 per part (boto3's default).
+    """
+    import boto3
+
+    admin = boto3.client("s3", endpoint_url=s3.url, region_name="us-east-1",
+                         aws_access_key_id=s3.access_key, aws_secret_access_key=s3.secret_key)
+    body = os.urandom(part_size)
+    count = size // part_size
+    modes: dict[str, dict[str, str]] = {
+        "none": {}, "full_object_crc32c": {"ChecksumAlgorithm": "CRC32C",
+                                           "ChecksumType": "FULL_OBJECT"},
+        "composite_crc32": {"ChecksumAlgorithm": "CRC32"}}
+    seconds = {}
+    for mode, extra in modes.items():
+        key = f"complete-{mode}"
+        upload_id = admin.create_multipart_upload(Bucket="bench", Key=key, **extra)["UploadId"]
+        parts = []
+        for number in range(1, count + 1):
+            checksum = {"ChecksumAlgorithm": "CRC32"} if mode == "composite_crc32" else {}
+            sent = admin.upload_part(Bucket="bench", Key=key, UploadId=upload_id,
+                                     PartNumber=number, Body=body, **checksum)
+            parts.append({"PartNumber": number, "ETag": sent["ETag"],
+                          **({"ChecksumCRC32": sent["ChecksumCRC32"]} if checksum else {})})
+        started = time.perf_counter()
+        admin.complete_multipart_upload(Bucket="bench", Key=key, UploadId=upload_id,
+                                        MultipartUpload={"Parts": parts})
+        seconds[mode] = round(time.perf_counter() - started, 2)
+        admin.delete_object(Bucket="bench", Key=key)
+    return seconds
 
 
 def child_boto3(path: str, concurrency: int, part_size: int, endpoint: str, bucket: str,
@@ -205,6 +263,7 @@ def main() -> None:
         results = compare(gw, path, size, args.runs, args.concurrency)
         part_size = results["gateway"][0]["part_size"]
         rss = cli_peak_rss(gw, tmp, args.concurrency, part_size)
+        store = store_complete_cost(gw.s3, size, part_size)
     def mib_s(side: str) -> float:
         return median([size / MIB / r["seconds"] for r in results[side]])
 
@@ -229,6 +288,8 @@ def main() -> None:
         "target": "ratio >= 0.9",
         **{f"{side}_peak_rss_mib_median": typical(side, "peak_rss_mib") for side in results},
         **{f"{side}_cpu_s_median": typical(side, "cpu_s") for side in results},
+        "gateway_complete_s_median": typical("gateway", "complete_seconds"),
+        "store_complete_s": store,
         "cli_rss": rss,
     }
     print(f"median of {args.runs} (part size {part_size / MIB:.0f} MiB, concurrency "
@@ -238,6 +299,14 @@ def main() -> None:
           f"  (median of per-run ratios {paired('boto3'):.2f})")
     print(f"  boto3 upload_file, FULL_OBJECT CRC  {full:7.1f} MiB/s   ratio {ours / full:.2f}"
           f"  (median of per-run ratios {paired('boto3_full_object'):.2f})")
+    whole = median([r["seconds"] for r in results["gateway"]])
+    done = typical("gateway", "complete_seconds")
+    before = median([size / MIB / (r["seconds"] - r["complete_seconds"])
+                     for r in results["gateway"]])
+    print(f"gateway client's time: {whole:.2f} s, of which POST .../complete {done:.2f} s "
+          f"(before it, initiate + parts + checkpoints: {before:.0f} MiB/s)")
+    print("moto's CompleteMultipartUpload of the same parts, by checksum mode (s): "
+          + ", ".join(f"{mode} {value}" for mode, value in store.items()))
     print("client peak RSS (MiB): " + ", ".join(
         f"{side} {typical(side, 'peak_rss_mib')}" for side in results))
     print(f"`gateway upload` of {rss['file_mib']:.0f} MiB (10 x {args.concurrency} x "
