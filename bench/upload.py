@@ -138,13 +138,14 @@ def store_complete_cost(s3: Any, size: int, part_size: int) -> dict[str, float]:
     for mode, extra in modes.items():
         key = f"complete-{mode}"
         upload_id = admin.create_multipart_upload(Bucket="bench", Key=key, **extra)["UploadId"]
+        per_part = mode == "composite_crc32"
+        checksum = {"ChecksumAlgorithm": "CRC32"} if per_part else {}
         parts = []
         for number in range(1, count + 1):
-            checksum = {"ChecksumAlgorithm": "CRC32"} if mode == "composite_crc32" else {}
             sent = admin.upload_part(Bucket="bench", Key=key, UploadId=upload_id,
                                      PartNumber=number, Body=body, **checksum)
             parts.append({"PartNumber": number, "ETag": sent["ETag"],
-                          **({"ChecksumCRC32": sent["ChecksumCRC32"]} if checksum else {})})
+                          **({"ChecksumCRC32": sent["ChecksumCRC32"]} if per_part else {})})
         started = time.perf_counter()
         admin.complete_multipart_upload(Bucket="bench", Key=key, UploadId=upload_id,
                                         MultipartUpload={"Parts": parts})

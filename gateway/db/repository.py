@@ -25,9 +25,9 @@ _PARTS_COLUMN = "checkpointed_parts"
 # The hot reads, built once: building a statement costs more than running it on SQLite.
 _GET_UPLOAD = select(uploads).where(uploads.c.id == bindparam("upload_id"),
                                     uploads.c.tenant_id == bindparam("tenant_id"))
-_GET_PARTS = select(upload_parts.c.part_number, upload_parts.c.part_token, upload_parts.c.size
-                    ).where(upload_parts.c.upload_id == bindparam("upload_id")
-                            ).order_by(upload_parts.c.part_number)
+_PART_COLUMNS = (upload_parts.c.part_number, upload_parts.c.part_token, upload_parts.c.size)
+_GET_PARTS = (select(*_PART_COLUMNS).where(upload_parts.c.upload_id == bindparam("upload_id"))
+              .order_by(upload_parts.c.part_number))
 
 
 def _get_upload_with_parts(dialect: str) -> Select[Any]:
@@ -36,11 +36,10 @@ def _get_upload_with_parts(dialect: str) -> Select[Any]:
     PostgreSQL's driver decodes json itself; SQLite returns the array as text. Neither
     aggregate promises an order, so the caller sorts.
     """
-    triple = (upload_parts.c.part_number, upload_parts.c.part_token, upload_parts.c.size)
     if dialect == "postgresql":
-        aggregate = func.json_agg(func.json_build_array(*triple))
+        aggregate = func.json_agg(func.json_build_array(*_PART_COLUMNS))
     else:
-        aggregate = func.json_group_array(func.json_array(*triple))
+        aggregate = func.json_group_array(func.json_array(*_PART_COLUMNS))
     parts = (select(aggregate).where(upload_parts.c.upload_id == uploads.c.id)
              .scalar_subquery().label(_PARTS_COLUMN))
     return _GET_UPLOAD.add_columns(parts)
