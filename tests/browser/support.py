@@ -130,6 +130,15 @@ class Browsing:
         return self.page.locator(".upload", has=self.page.locator(
             "[data-role=name]", has_text=name)).first
 
+    def retry(self, name: str) -> None:
+        """Press a failed row's Retry and wait until the row has left `failed`.
+
+        Without the second wait, a wait for the next state could match the old `failed`.
+        """
+        row = self.row(name)
+        row.locator("[data-role=resume]").click()
+        row.and_(self.page.locator(".upload:not([data-state=failed])")).wait_for()
+
     def wait_for_state(self, name: str, state: str) -> Any:
         """Wait until a file's row reaches a state (or fails: then say why); return the row."""
         row = self.row(name)

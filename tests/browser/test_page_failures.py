@@ -56,7 +56,7 @@ def test_an_etag_hidden_by_cors_is_named_plainly_and_setup_fixes_it(
     assert gateway.only_upload()["checkpointed_parts"] == []
 
     gateway.cli("bucket", "setup")
-    browsing.row("hidden.bin").locator("[data-role=resume]").click()  # "Retry"
+    browsing.retry("hidden.bin")
     row = browsing.wait_for_state("hidden.bin", "done")
     assert gateway.file_bytes(row.get_attribute("data-file-id")) == data
 
@@ -74,7 +74,7 @@ def test_a_bucket_refusing_the_origin_is_named_plainly(browsing: Browsing,
     assert gateway.url in message and "GATEWAY_CORS_ORIGINS" in message
 
     gateway.cli("bucket", "setup")
-    browsing.row("refused.bin").locator("[data-role=resume]").click()
+    browsing.retry("refused.bin")
     row = browsing.wait_for_state("refused.bin", "done")
     assert gateway.file_bytes(row.get_attribute("data-file-id")) == data
 
