@@ -24,7 +24,8 @@ def upload_summary(upload: Upload, now: datetime) -> dict[str, Any]:
         "status": upload.effective_status(now).value, "filename": upload.filename,
         "content_type": upload.content_type, "num_bytes": upload.num_bytes,
         "num_parts": upload.num_parts, "part_size": upload.part_size,
-        "metadata": upload.metadata, "failure_reason": upload.failure_reason,
+        "checksum_type": upload.checksum_type.value, "metadata": upload.metadata,
+        "failure_reason": upload.failure_reason,
         "created_at": upload.created_at, "updated_at": upload.updated_at,
         "expires_at": upload.expires_at,
     }
@@ -34,7 +35,8 @@ def upload_detail(details: UploadDetails) -> dict[str, Any]:
     """Inspect: the upload plus checkpointed and missing parts."""
     view = upload_summary(details.upload, details.now)
     view["checkpointed_parts"] = [
-        {"part_number": p.part_number, "part_token": p.part_token, "size": p.size}
+        {"part_number": p.part_number, "part_token": p.part_token, "size": p.size,
+         "crc32c": None if p.crc32c is None else format_crc32c(p.crc32c)}
         for p in details.parts
     ]
     view["missing_parts"] = details.missing_parts
@@ -58,15 +60,22 @@ def part_urls_json(presigned: PresignedParts) -> str:
     """The part URL list as a JSON array, written directly: json.dumps of 10,000 dicts costs
     as much as signing them. URLs of one signing batch differ only in the part number's
     digits and the hex signature, so if the first and last need no JSON escaping, none do."""
-    urls = presigned.urls
-    if urls and not (_PLAIN_JSON.fullmatch(urls[0]) and _PLAIN_JSON.fullmatch(urls[-1])):
-        return json.dumps([{"part_number": n, "url": u, "expires_at": presigned.expires_at
-                            .isoformat()} for n, u in zip(presigned.part_numbers, urls,
-                                                          strict=True)], separators=(",", ":"))
-    tail = ',"expires_at":' + json.dumps(presigned.expires_at.isoformat()) + "}"
-    items = [f'{{"part_number":{n},"url":"{u}"{tail}'
+    urls, crcs = presigned.urls, presigned.crc32cs
+    if urls is None:  # listed, to be signed with their CRC32Cs later
+        return json.dumps([{"part_number": n, "url": None, "expires_at": None}
+                           for n in presigned.part_numbers], separators=(",", ":"))
+    expires = presigned.expires_at.isoformat() if presigned.expires_at else None
+    if crcs is not None or (urls and not (_PLAIN_JSON.fullmatch(urls[0])
+                                          and _PLAIN_JSON.fullmatch(urls[-1]))):
+        items: list[dict[str, Any]] = [{"part_number": n, "url": u, "expires_at": expires}
+                                       for n, u in zip(presigned.part_numbers, urls, strict=True)]
+        for item, crc in zip(items, crcs or [], strict=False):
+            item["headers"] = {"x-amz-checksum-crc32c": format_crc32c(crc)}
+        return json.dumps(items, separators=(",", ":"))
+    tail = ',"expires_at":' + json.dumps(expires) + "}"
+    parts = [f'{{"part_number":{n},"url":"{u}"{tail}'
              for n, u in zip(presigned.part_numbers, urls, strict=True)]
-    return "[" + ",".join(items) + "]"
+    return "[" + ",".join(parts) + "]"
 
 
 def with_parts_json(view: dict[str, Any], presigned: PresignedParts) -> str:

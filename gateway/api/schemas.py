@@ -8,6 +8,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from gateway.uploads.checksums import parse_crc32c
+from gateway.uploads.model import ChecksumType
 from gateway.uploads.planning import S3_MAX_PARTS
 from gateway.uploads.state import UploadState
 
@@ -27,11 +28,21 @@ def _crc32c_text(value: str) -> None:
         raise ValidationError(f"not a CRC32C: {exc}") from exc
 
 
+_CHECKSUM_TYPES = [t.value for t in ChecksumType]
+
+
 class PartRangeSchema(Schema):
     """Shared bound of a part number."""
 
     part_number = fields.Integer(required=True, strict=True,
                                  validate=validate.Range(1, S3_MAX_PARTS))
+
+
+def _part_crc32c(**options: Any) -> fields.String:
+    return fields.String(validate=_crc32c_text, metadata={
+        "description": "The part's CRC32C (base64 of 4 big-endian bytes, or 8 hex digits): "
+                       "required in a composite upload, refused in a full_object one"},
+        **options)
 
 
 class InitiateSchema(Schema):
@@ -51,6 +62,11 @@ class InitiateSchema(Schema):
                                                         _no_control_characters]),
                            values=fields.String(validate=validate.Length(max=1024)),
                            load_default=dict)
+    checksum_type = fields.String(
+        load_default=ChecksumType.FULL_OBJECT.value, validate=validate.OneOf(_CHECKSUM_TYPES),
+        metadata={"description": "composite: each part is signed and sent with its CRC32C "
+                                 "(URLs from POST .../urls with `parts`). A wish: the answer "
+                                 "says what the upload is (a resumed one keeps its own)."})
 
     @validates("metadata")
     def _metadata_size(self, value: dict[str, str], **_: Any) -> None:
@@ -60,10 +76,14 @@ class InitiateSchema(Schema):
 
 
 class PartUrlSchema(PartRangeSchema):
-    """One presigned part URL."""
+    """One presigned part URL, and the headers its PUT must send (composite uploads)."""
 
-    url = fields.String(required=True)
-    expires_at = fields.String(required=True, metadata={"format": "date-time"})
+    url = fields.String(required=True, allow_none=True, metadata={
+        "description": "null in a composite upload's initiate answer: sign each part with "
+                       "its CRC32C through POST .../urls"})
+    expires_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+    headers = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
+        "description": "present when the URL signs headers: send each exactly as given"})
 
 
 class CheckpointedPartSchema(PartRangeSchema):
@@ -71,6 +91,7 @@ class CheckpointedPartSchema(PartRangeSchema):
 
     part_token = fields.String(required=True)
     size = fields.Integer(required=True)
+    crc32c = fields.String(required=True, allow_none=True)
 
 
 class UploadSummarySchema(Schema):
@@ -84,6 +105,7 @@ class UploadSummarySchema(Schema):
     num_bytes = fields.Integer(allow_none=True)
     num_parts = fields.Integer(allow_none=True)
     part_size = fields.Integer(required=True)
+    checksum_type = fields.String(required=True, metadata={"enum": _CHECKSUM_TYPES})
     metadata = fields.Dict(keys=fields.String(), values=fields.String())
     failure_reason = fields.String(allow_none=True)
     created_at = fields.DateTime(required=True)
@@ -124,13 +146,27 @@ class UploadListSchema(Schema):
     next_cursor = fields.String(allow_none=True, required=True)
 
 
-class UrlsRequestSchema(Schema):
-    """POST /v1/uploads/{id}/urls."""
+class PartChecksumSchema(PartRangeSchema):
+    """A part to sign with its CRC32C."""
 
-    part_numbers = fields.List(fields.Integer(strict=True), required=True,
+    crc32c = _part_crc32c(required=True)
+
+
+class UrlsRequestSchema(Schema):
+    """POST /v1/uploads/{id}/urls: `part_numbers`, or (composite uploads) `parts`."""
+
+    part_numbers = fields.List(fields.Integer(strict=True),
                                validate=validate.Length(1, S3_MAX_PARTS))
+    parts = fields.List(fields.Nested(PartChecksumSchema),
+                        validate=validate.Length(1, S3_MAX_PARTS))
     expires_in = fields.Integer(strict=True, load_default=None, allow_none=True,
                                 validate=validate.Range(1, 7 * 24 * 3600))
+
+    @validates_schema
+    def _one_list(self, data: dict[str, Any], **_: Any) -> None:
+        if ("part_numbers" in data) == ("parts" in data):
+            raise ValidationError("send either part_numbers or parts (with each part's crc32c)",
+                                  "part_numbers")
 
 
 class UrlsResponseSchema(Schema):
@@ -145,6 +181,7 @@ class PartTokenSchema(PartRangeSchema):
 
     part_token = fields.String(required=True, validate=[validate.Length(1, 128),
                                                         _no_control_characters])
+    crc32c = _part_crc32c(load_default=None, allow_none=True)
 
 
 class CheckpointSchema(Schema):

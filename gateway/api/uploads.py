@@ -34,7 +34,8 @@ from gateway.api.schemas import (
     UrlsResponseSchema,
 )
 from gateway.uploads.checksums import parse_crc32c
-from gateway.uploads.policy import InitiateRequest
+from gateway.uploads.model import ChecksumType
+from gateway.uploads.policy import InitiateRequest, PartClaim
 from gateway.uploads.state import UploadState
 
 blp = Blueprint("uploads", __name__, url_prefix="/v1/uploads",
@@ -47,8 +48,12 @@ def _json_response(body: str, status: int) -> Response:
     return current_app.response_class(body, status=status, mimetype="application/json")
 
 
-def _tokens(parts: list[dict[str, Any]]) -> list[tuple[int, str]]:
-    return [(p["part_number"], p["part_token"]) for p in parts]
+def _crc32c(text: str | None) -> int | None:
+    return None if text is None else parse_crc32c(text)
+
+
+def _tokens(parts: list[dict[str, Any]]) -> list[PartClaim]:
+    return [PartClaim(p["part_number"], p["part_token"], _crc32c(p["crc32c"])) for p in parts]
 
 
 @blp.route("")
@@ -66,6 +71,7 @@ class Uploads(MethodView):
             filename=args["filename"], content_type=args["content_type"],
             num_bytes=args["num_bytes"], resume_if_started=args["resume_if_started"],
             part_size_hint=args["part_size"], metadata=args["metadata"],
+            checksum_type=ChecksumType(args["checksum_type"]),
         ))
         view = InitiateResponseSchema(exclude=["parts"]).dump(initiate_view(result, "crc32c"))
         return _json_response(with_parts_json(view, result.presigned),
@@ -108,8 +114,13 @@ class UploadUrls(MethodView):
     @blp.response(200, UrlsResponseSchema)
     def post(self, args: dict[str, Any], upload_id: str) -> Any:
         """Sign fresh URLs for chosen parts (no store round trip)."""
-        presigned = services().uploads.presign(tenant_id(), upload_id, args["part_numbers"],
-                                               args["expires_in"])
+        if "parts" in args:
+            numbers = [p["part_number"] for p in args["parts"]]
+            crcs: list[int] | None = [parse_crc32c(p["crc32c"]) for p in args["parts"]]
+        else:
+            numbers, crcs = args["part_numbers"], None
+        presigned = services().uploads.presign(tenant_id(), upload_id, numbers,
+                                               args["expires_in"], crcs)
         return _json_response(with_parts_json({}, presigned), 200)
 
 

@@ -25,7 +25,8 @@ _PARTS_COLUMN = "checkpointed_parts"
 # The hot reads, built once: building a statement costs more than running it on SQLite.
 _GET_UPLOAD = select(uploads).where(uploads.c.id == bindparam("upload_id"),
                                     uploads.c.tenant_id == bindparam("tenant_id"))
-_PART_COLUMNS = (upload_parts.c.part_number, upload_parts.c.part_token, upload_parts.c.size)
+_PART_COLUMNS = (upload_parts.c.part_number, upload_parts.c.part_token, upload_parts.c.size,
+                 upload_parts.c.crc32c)
 _GET_PARTS = (select(*_PART_COLUMNS).where(upload_parts.c.upload_id == bindparam("upload_id"))
               .order_by(upload_parts.c.part_number))
 
@@ -81,8 +82,8 @@ class SqlUploadRepository:
         row = self._hot.run(lambda cursor: fetch_one(cursor, query, keys))
         if row is None:
             return None
-        triples = from_json(row.pop(_PARTS_COLUMN)) or []  # PostgreSQL: NULL when none
-        parts = [PartRecord(int(n), str(t), int(z)) for n, t, z in sorted(triples)]
+        found = from_json(row.pop(_PARTS_COLUMN)) or []  # PostgreSQL: NULL when none
+        parts = [_part(*columns) for columns in sorted(found)]
         return to_upload(decoded_upload(row)), parts
 
     def find_resumable(self, tenant_id: str, filename: str) -> Upload | None:
@@ -125,8 +126,8 @@ class SqlUploadRepository:
     def get_parts(self, upload_id: str) -> list[PartRecord]:
         """Checkpointed parts, ascending."""
         with read_transaction(self._engine) as conn:
-            return [PartRecord(int(n), str(t), int(s))
-                    for n, t, s in conn.execute(_GET_PARTS, {"upload_id": upload_id})]
+            return [_part(*columns)
+                    for columns in conn.execute(_GET_PARTS, {"upload_id": upload_id})]
 
     def save_parts(
         self, upload_id: str, parts: Sequence[PartRecord], now: datetime, expires_at: datetime
@@ -139,7 +140,8 @@ class SqlUploadRepository:
                 batch = parts[start:start + _PART_BATCH]
                 conn.execute(self._upsert_parts([
                     {"upload_id": upload_id, "part_number": p.part_number,
-                     "part_token": p.part_token, "size": p.size, "checkpointed_at": now}
+                     "part_token": p.part_token, "size": p.size, "crc32c": p.crc32c,
+                     "checkpointed_at": now}
                     for p in batch
                 ]))
         return True
@@ -283,8 +285,14 @@ class SqlUploadRepository:
         return statement.on_conflict_do_update(
             index_elements=[upload_parts.c.upload_id, upload_parts.c.part_number],
             set_={"part_token": statement.excluded.part_token, "size": statement.excluded.size,
+                  "crc32c": statement.excluded.crc32c,
                   "checkpointed_at": statement.excluded.checkpointed_at},
         )
+
+
+def _part(number: Any, token: Any, size: Any, crc32c: Any) -> PartRecord:
+    """A part from its columns (as a row or a JSON array gives them)."""
+    return PartRecord(int(number), str(token), int(size), None if crc32c is None else int(crc32c))
 
 
 def _page(query: Any, created: Any, ident: Any, after: Page | None, limit: int) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.db.hot_reads import from_json, to_utc
-from gateway.uploads.model import FileRecord, Upload, filename_digest
+from gateway.uploads.model import ChecksumType, FileRecord, Upload, filename_digest
 from gateway.uploads.state import UploadState
 
 
@@ -17,7 +17,8 @@ def upload_row(upload: Upload) -> dict[str, Any]:
         "content_type": upload.content_type, "num_bytes": upload.num_bytes,
         "part_size": upload.part_size, "num_parts": upload.num_parts,
         "metadata": dict(upload.metadata), "status": upload.status.value,
-        "store_open": upload.store_open, "expected_crc32c": upload.expected_crc32c,
+        "store_open": upload.store_open, "checksum_type": upload.checksum_type.value,
+        "expected_crc32c": upload.expected_crc32c,
         "failure_reason": upload.failure_reason, "lease_until": upload.lease_until,
         "created_at": upload.created_at, "updated_at": upload.updated_at,
         "expires_at": upload.expires_at,
@@ -40,7 +41,8 @@ def to_upload(row: Any) -> Upload:
         part_size=row["part_size"], num_parts=row["num_parts"], metadata=row["metadata"] or {},
         status=UploadState(row["status"]), created_at=row["created_at"],
         updated_at=row["updated_at"], expires_at=row["expires_at"],
-        store_open=bool(row["store_open"]), expected_crc32c=row["expected_crc32c"],
+        store_open=bool(row["store_open"]), checksum_type=ChecksumType(row["checksum_type"]),
+        expected_crc32c=row["expected_crc32c"],
         failure_reason=row["failure_reason"], lease_until=row["lease_until"],
     )
 

@@ -85,6 +85,7 @@ uploads = Table(
     Column("metadata", JSON, nullable=False),
     Column("status", String(16), nullable=False),
     Column("store_open", Boolean, nullable=False),
+    Column("checksum_type", String(16), nullable=False, server_default="full_object"),
     Column("expected_crc32c", BigInteger, nullable=True),
     Column("failure_reason", Text, nullable=True),
     Column("lease_until", UTCDateTime(), nullable=True),
@@ -105,6 +106,7 @@ upload_parts = Table(
     Column("part_number", Integer, primary_key=True),
     Column("part_token", String(128), nullable=False),
     Column("size", BigInteger, nullable=False),
+    Column("crc32c", BigInteger, nullable=True),
     Column("checkpointed_at", UTCDateTime(), nullable=False),
 )
 

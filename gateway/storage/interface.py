@@ -14,20 +14,24 @@ from typing import Protocol
 
 @dataclass(frozen=True)
 class StoredPart:
-    """A part as the store lists it: its ETag (quoted, as S3 sends it) and size."""
+    """A part as the store lists it: its ETag (quoted, as S3 sends it), size and, when the
+    store reports one, its CRC32C."""
 
     part_number: int
     etag: str
     size: int
+    crc32c: int | None = None
 
 
 @dataclass(frozen=True)
 class ObjectInfo:
-    """A stored object: its size and, when the store reports one, its full-object CRC32C."""
+    """A stored object: its size and the CRC32C the store reports, if any: of the whole
+    object, or (`composite_crc32c`) of its parts' CRC32Cs for a composite multipart object."""
 
     size: int
     etag: str
     crc32c: int | None
+    composite_crc32c: int | None = None
 
 
 class ByteSource(Protocol):
@@ -53,9 +57,11 @@ class ObjectStore(Protocol):
     """The S3 calls the gateway makes; nothing more."""
 
     def create_multipart_upload(
-        self, key: str, content_type: str, metadata: Mapping[str, str]
+        self, key: str, content_type: str, metadata: Mapping[str, str], *,
+        composite: bool = False,
     ) -> str:
-        """Start a multipart upload and return the store's upload id."""
+        """Start a multipart upload and return the store's upload id; `composite`: every part
+        arrives with its CRC32C and the object's checksum is made of theirs."""
 
     def list_parts(
         self, key: str, upload_id: str, wanted: Collection[int] | None = None
@@ -63,9 +69,11 @@ class ObjectStore(Protocol):
         """The parts the store holds, ascending; only the `wanted` numbers when given."""
 
     def complete_multipart_upload(
-        self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
+        self, key: str, upload_id: str, parts: Sequence[tuple[int, str]],
+        part_crc32cs: Mapping[int, int] | None = None,
     ) -> None:
-        """Join the parts, given in ascending order as (part_number, etag)."""
+        """Join the parts, given in ascending order as (part_number, etag); a composite
+        upload's parts are named with their CRC32Cs (by part number)."""
 
     def abort_multipart_upload(self, key: str, upload_id: str) -> None:
         """Discard a multipart upload; an already-gone upload is not an error."""
@@ -92,9 +100,10 @@ class ObjectStore(Protocol):
 
     def presign_parts(
         self, key: str, upload_id: str, part_numbers: Sequence[int], expires_in: int,
-        now: datetime,
+        now: datetime, crc32cs: Sequence[int] | None = None,
     ) -> list[str]:
-        """Presigned PUT URLs for the parts, signed locally (no network round trip)."""
+        """Presigned PUT URLs for the parts, signed locally (no network round trip); with
+        `crc32cs`, each URL signs its part's CRC32C (the PUT must send it as a header)."""
 
     def presign_download(
         self, key: str, expires_in: int, now: datetime, *, content_disposition: str,

@@ -28,6 +28,9 @@ _IPV4 = re.compile(r"^(?:[0-9]{1,3}\.){3}[0-9]{1,3}$")
 # Stands in for the part number while templates are built: percent-encoding turns every
 # NUL in a bucket, key or query value into %00, so the only raw NUL is the placeholder.
 _SLOT = "\x00"
+# Stands in for a signed header's value that differs per part (never part of a host or path).
+_HEADER_SLOT = "\x01"
+_CHECKSUM_HEADER = "x-amz-checksum-crc32c"
 # RFC 2104 key pads, applied with bytes.translate so the HMAC can be pre-keyed once per upload.
 _IPAD = bytes(b ^ 0x36 for b in range(256))
 _OPAD = bytes(b ^ 0x5C for b in range(256))
@@ -120,16 +123,27 @@ class S3Presigner:
         part_numbers: Sequence[int],
         expires_in: int,
         now: datetime | None = None,
+        crc32cs: Sequence[str] | None = None,
     ) -> list[str]:
-        """PUT UploadPart URLs for the given part numbers (same order)."""
+        """PUT UploadPart URLs for the given part numbers (same order).
+
+        With `crc32cs` (each part's CRC32C in S3's base64 form, same order) every URL also
+        signs an `x-amz-checksum-crc32c` header: the client must send exactly that value,
+        and a store that checks checksums refuses bytes that do not match it.
+        """
+        if crc32cs is not None and len(crc32cs) != len(part_numbers):
+            raise ValueError("one CRC32C per part number")
+        headers = [] if crc32cs is None else [(_CHECKSUM_HEADER, None)]
         url, canonical, string_to_sign, signing_key = self._prepare(
             credentials, "PUT", bucket, key, [("uploadId", upload_id), ("partNumber", None)],
-            expires_in, now,
+            expires_in, now, headers,
         )
         url_head, url_tail = url.split(_SLOT)
         url_tail += "&X-Amz-Signature="
         canonical_head, canonical_tail = canonical.split(_SLOT)
-        tail = canonical_tail.encode()
+        middle, _, after = canonical_tail.partition(_HEADER_SLOT)
+        tails = [middle.encode()] * len(part_numbers) if crc32cs is None else [
+            f"{middle}{value}{after}".encode() for value in crc32cs]
         # Hash states primed with everything before the part number (a 1 KiB key is hashed
         # once, not per part) and an HMAC keyed once: per part only copies and short updates.
         request_hash = sha256(canonical_head.encode()).copy
@@ -139,7 +153,7 @@ class S3Presigner:
         inner, outer = inner_state.copy, sha256(padded.translate(_OPAD)).copy
         urls: list[str] = []
         append = urls.append
-        for number in part_numbers:
+        for number, tail in zip(part_numbers, tails, strict=True):
             if not 1 <= number <= _MAX_PART_NUMBER:
                 raise ValueError(f"part number {number} outside 1..{_MAX_PART_NUMBER}")
             text = str(number)
@@ -180,10 +194,12 @@ class S3Presigner:
         params: list[tuple[str, str | None]],
         expires_in: int,
         now: datetime | None,
+        headers: Sequence[tuple[str, str | None]] = (),
     ) -> tuple[str, str, str, bytes]:
         """(URL without signature, canonical request, string-to-sign minus hash, signing key).
 
-        A None param value becomes the _SLOT placeholder in both the URL and canonical request.
+        A None param value becomes the _SLOT placeholder in both the URL and canonical request;
+        `headers` are signed besides host (lowercase names, sorted; None: _HEADER_SLOT).
         """
         if not 1 <= expires_in <= _MAX_EXPIRES:
             raise ValueError(f"expires_in must be within 1..{_MAX_EXPIRES} seconds")
@@ -202,7 +218,7 @@ class S3Presigner:
             ("X-Amz-Credential", f"{credentials.access_key}/{scope}"),
             ("X-Amz-Date", amz_date),
             ("X-Amz-Expires", str(expires_in)),
-            ("X-Amz-SignedHeaders", "host"),
+            ("X-Amz-SignedHeaders", ";".join(["host", *(name for name, _ in headers)])),
         ]
         if credentials.session_token is not None:
             # Appended after SignedHeaders in the URL yet signed (it sorts before it).
@@ -212,7 +228,10 @@ class S3Presigner:
         # encoded (name, value), which puts every X-Amz-* name before lowercase ones.
         query = "&".join(f"{k}={v}" for k, v in pairs)
         canonical_query = "&".join(f"{k}={v}" for k, v in sorted(pairs))
-        canonical = f"{method}\n{path}\n{canonical_query}\nhost:{host}\n\nhost\nUNSIGNED-PAYLOAD"
+        signed = [("host", host), *((n, _HEADER_SLOT if v is None else v) for n, v in headers)]
+        canonical_headers = "".join(f"{name}:{value}\n" for name, value in signed)
+        canonical = (f"{method}\n{path}\n{canonical_query}\n{canonical_headers}\n"
+                     f"{';'.join(name for name, _ in signed)}\nUNSIGNED-PAYLOAD")
         string_to_sign = f"{_ALGORITHM}\n{amz_date}\n{scope}\n"
         signing_key = _signing_key(credentials.secret_key, amz_date[:8], self._region, _SERVICE)
         return f"{self._scheme}://{authority}{path}?{query}", canonical, string_to_sign, signing_key

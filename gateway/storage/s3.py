@@ -81,11 +81,15 @@ class S3ObjectStore:
         self._full_object_crc32c = full_object_crc32c
 
     def create_multipart_upload(
-        self, key: str, content_type: str, metadata: Mapping[str, str]
+        self, key: str, content_type: str, metadata: Mapping[str, str], *,
+        composite: bool = False,
     ) -> str:
-        """Start a multipart upload, asking for a full-object CRC32C where configured."""
+        """Start a multipart upload, asking for a composite CRC32C (the parts carry theirs)
+        or, where configured, a full-object one."""
         extra: dict[str, Any] = {}
-        if self._full_object_crc32c:
+        if composite:
+            extra = {"ChecksumAlgorithm": "CRC32C", "ChecksumType": "COMPOSITE"}
+        elif self._full_object_crc32c:
             extra = {"ChecksumAlgorithm": "CRC32C", "ChecksumType": "FULL_OBJECT"}
         response = self._call(
             "CreateMultipartUpload", self.client.create_multipart_upload,
@@ -121,20 +125,26 @@ class S3ObjectStore:
                 number = int(item["PartNumber"])
                 if last is not None and number > last:
                     return parts
-                parts.append(StoredPart(number, _quoted(item["ETag"]), int(item["Size"])))
+                reported = item.get("ChecksumCRC32C")
+                parts.append(StoredPart(number, _quoted(item["ETag"]), int(item["Size"]),
+                                        parse_crc32c(reported) if reported else None))
             next_marker = int(response.get("NextPartNumberMarker") or 0)
             if not response.get("IsTruncated") or next_marker <= marker:
                 return parts
             marker = next_marker
 
     def complete_multipart_upload(
-        self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
+        self, key: str, upload_id: str, parts: Sequence[tuple[int, str]],
+        part_crc32cs: Mapping[int, int] | None = None,
     ) -> None:
         """Join the parts; Ceph RGW answers an empty ETag here, so callers HEAD afterwards."""
+        named: list[dict[str, Any]] = [{"PartNumber": n, "ETag": etag} for n, etag in parts]
+        if part_crc32cs is not None:
+            for entry in named:
+                entry["ChecksumCRC32C"] = format_crc32c(part_crc32cs[entry["PartNumber"]])
         self._call(
             "CompleteMultipartUpload", self.client.complete_multipart_upload,
-            Bucket=self.bucket, Key=key, UploadId=upload_id,
-            MultipartUpload={"Parts": [{"PartNumber": n, "ETag": etag} for n, etag in parts]},
+            Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": named},
         )
 
     def abort_multipart_upload(self, key: str, upload_id: str) -> None:
@@ -180,14 +190,16 @@ class S3ObjectStore:
             )
         except StoreUploadMissing:
             return None
-        crc: int | None = None
+        crc = composite = None
         reported = response.get("ChecksumCRC32C")
         # Only a full-object value is the file's CRC32C; "xxxx==-3" is a checksum of checksums.
-        if reported and "-" not in reported and response.get("ChecksumType") != "COMPOSITE":
+        if reported and ("-" in reported or response.get("ChecksumType") == "COMPOSITE"):
+            composite = parse_crc32c(reported.split("-", 1)[0])
+        elif reported:
             crc = parse_crc32c(reported)
-        return ObjectInfo(
-            size=int(response["ContentLength"]), etag=str(response.get("ETag", "")), crc32c=crc
-        )
+        return ObjectInfo(size=int(response["ContentLength"]),
+                          etag=str(response.get("ETag", "")), crc32c=crc,
+                          composite_crc32c=composite)
 
     def read_object(
         self, key: str, first: int | None = None, last: int | None = None
@@ -216,12 +228,13 @@ class S3ObjectStore:
 
     def presign_parts(
         self, key: str, upload_id: str, part_numbers: Sequence[int], expires_in: int,
-        now: datetime,
+        now: datetime, crc32cs: Sequence[int] | None = None,
     ) -> list[str]:
-        """Part URLs signed in-process with a cached SigV4 key."""
+        """Part URLs signed in-process with a cached SigV4 key (and each part's CRC32C)."""
         return self._presigner.presign_parts(
             self._credentials(), bucket=self.bucket, key=key, upload_id=upload_id,
             part_numbers=part_numbers, expires_in=expires_in, now=now,
+            crc32cs=None if crc32cs is None else [format_crc32c(c) for c in crc32cs],
         )
 
     def presign_download(

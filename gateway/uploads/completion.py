@@ -26,8 +26,14 @@ from gateway.errors import (
     GatewayError,
 )
 from gateway.storage.interface import ObjectInfo, StorePartsRejected, StoreUploadMissing
-from gateway.uploads.checksums import crc32c_of, format_crc32c
-from gateway.uploads.model import FileRecord, PartRecord, Upload
+from gateway.uploads.checksums import (
+    combine_crc32c,
+    composite_crc32c,
+    crc32c_of,
+    format_crc32c,
+)
+from gateway.uploads.model import ChecksumType, FileRecord, PartRecord, Upload
+from gateway.uploads.policy import PartClaim
 from gateway.uploads.service import UploadService
 from gateway.uploads.state import UploadState
 
@@ -44,7 +50,7 @@ class Completer:
         self._store = uploads.store
         self._sleep = sleep
 
-    def complete(self, tenant_id: str, upload_id: str, tokens: Sequence[tuple[int, str]],
+    def complete(self, tenant_id: str, upload_id: str, tokens: Sequence[PartClaim],
                  integrity_checksum: int | None) -> FileRecord:
         """Complete once; later calls (and concurrent ones) get the same file."""
         svc = self._uploads
@@ -141,14 +147,18 @@ class Completer:
             recorded = self._repository.get_parts(upload.id)
             changed = [p.part_number for p in recorded
                        if (h := held.get(p.part_number)) is None
-                       or h.etag.strip('"') != p.part_token.strip('"') or h.size != p.size]
+                       or h.etag.strip('"') != p.part_token.strip('"') or h.size != p.size
+                       or None not in (h.crc32c, p.crc32c) and h.crc32c != p.crc32c]
             if changed:
                 self._fail(upload, PART_CHANGED, f"parts {changed[:20]} changed in the store "
                            "after they were checkpointed", part_numbers=changed)
+            composite = upload.checksum_type is ChecksumType.COMPOSITE
             try:
                 self._store.complete_multipart_upload(
                     upload.object_key, upload.store_upload_id,
-                    [(p.part_number, p.part_token) for p in recorded])
+                    [(p.part_number, p.part_token) for p in recorded],
+                    {p.part_number: p.crc32c for p in recorded if p.crc32c is not None}
+                    if composite else None)
             except StorePartsRejected as exc:
                 self._refused(upload, exc, sorted(set(held) - {p.part_number for p in recorded}))
             except StoreUploadMissing:
@@ -186,14 +196,7 @@ class Completer:
             self._fail(upload, SIZE_MISMATCH, f"the stored object has {info.size} bytes; the "
                        f"upload declared {upload.num_bytes}", stored_bytes=info.size,
                        expected_bytes=upload.num_bytes)
-        crc = info.crc32c
-        expected = upload.expected_crc32c
-        if crc is None and expected is not None:
-            crc = crc32c_of(self._store.read_object(upload.object_key))
-        if expected is not None and crc != expected:
-            self._fail(upload, CHECKSUM_MISMATCH,
-                       f"the stored object's CRC32C is {_show(crc)}; integrity_checksum says "
-                       f"{_show(expected)}", stored=_show(crc), expected=_show(expected))
+        crc = self._verified_crc32c(upload, info)
         file = FileRecord(
             id=upload.file_id, tenant_id=upload.tenant_id, upload_id=upload.id,
             object_key=upload.object_key, filename=upload.filename,
@@ -204,6 +207,40 @@ class Completer:
             self._uploads.events.completed(file)
             return file
         return self._completed_file(self._uploads.require(upload.tenant_id, upload.id), None)
+
+    def _verified_crc32c(self, upload: Upload, info: ObjectInfo) -> int | None:
+        """The object's CRC32C as the store vouches for it, checked against what the client
+        said; the object is read back when the store reports nothing to check it with."""
+        expected, source = upload.expected_crc32c, "integrity_checksum says"
+        if upload.checksum_type is ChecksumType.COMPOSITE and upload.store_upload_id:
+            # Parts without a CRC32C cannot be checkpointed in a composite upload.
+            pieces = [(p.crc32c, p.size) for p in self._repository.get_parts(upload.id)
+                      if p.crc32c is not None]
+            whole = combine_crc32c(pieces)
+            if expected is not None and expected != whole:
+                self._fail(upload, CHECKSUM_MISMATCH,
+                           f"integrity_checksum says {_show(expected)}; the CRC32Cs the parts "
+                           f"were sent with make {_show(whole)}", stored=_show(whole),
+                           expected=_show(expected))
+            expected, source = whole, "the CRC32Cs its parts were sent with make"
+            if info.composite_crc32c is not None:
+                # The store's checksum of the CRC32Cs it computed (or checked) of each part.
+                declared = composite_crc32c(crc for crc, _ in pieces)
+                if info.composite_crc32c != declared:
+                    self._fail(upload, CHECKSUM_MISMATCH,
+                               "the stored parts do not have the CRC32Cs they were sent with: "
+                               f"the store's composite CRC32C is {_show(info.composite_crc32c)}"
+                               f", theirs make {_show(declared)}",
+                               stored=_show(info.composite_crc32c), expected=_show(declared))
+                return whole
+        crc = info.crc32c
+        if crc is None and expected is not None:
+            crc = crc32c_of(self._store.read_object(upload.object_key))
+        if expected is not None and crc != expected:
+            self._fail(upload, CHECKSUM_MISMATCH,
+                       f"the stored object's CRC32C is {_show(crc)}; {source} {_show(expected)}",
+                       stored=_show(crc), expected=_show(expected))
+        return crc
 
     def _fail(self, upload: Upload, kind: ErrorKind, message: str, **details: Any) -> NoReturn:
         """Remove what the store holds, mark the upload failed, and raise."""

@@ -5,18 +5,32 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
 
 from gateway.uploads.planning import PartPlan
 from gateway.uploads.state import UploadState
 
 
+class ChecksumType(Enum):
+    """How the store checksums a multipart object (S3's ChecksumType).
+
+    FULL_OBJECT: the store (when it can) reports the whole object's CRC32C; parts carry none.
+    COMPOSITE: every part is signed and sent with its CRC32C, which the store checks; the
+    object's checksum is the CRC32C of those, and the gateway combines them into the file's.
+    """
+
+    FULL_OBJECT = "full_object"
+    COMPOSITE = "composite"
+
+
 @dataclass(frozen=True)
 class PartRecord:
-    """A part the store holds and the gateway has checkpointed."""
+    """A part the store holds and the gateway has checkpointed (with its CRC32C if known)."""
 
     part_number: int
     part_token: str
     size: int
+    crc32c: int | None = None
 
 
 @dataclass(frozen=True)
@@ -39,6 +53,7 @@ class Upload:
     updated_at: datetime
     expires_at: datetime
     store_open: bool = True
+    checksum_type: ChecksumType = ChecksumType.FULL_OBJECT
     expected_crc32c: int | None = None
     failure_reason: str | None = None
     lease_until: datetime | None = None

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from gateway.config import Settings
 from gateway.errors import VALIDATION_ERROR, GatewayError
-from gateway.uploads.model import PartRecord, Upload
+from gateway.uploads.model import ChecksumType, PartRecord, Upload
 from gateway.uploads.ports import Page
 
 
@@ -28,6 +28,8 @@ class UploadPolicy:
     complete_wait: int = 30
     key_prefix: str = ""
     max_form_bytes: int = 5 * 1024 ** 3
+    # Whether the store is asked for checksums at all; without, no upload can be composite.
+    store_checksums: bool = True
 
     @classmethod
     def from_settings(cls, settings: Settings) -> UploadPolicy:
@@ -38,6 +40,7 @@ class UploadPolicy:
             max_url_ttl=settings.max_url_ttl, upload_ttl=settings.upload_ttl,
             complete_lease=settings.complete_lease, complete_wait=settings.complete_wait,
             key_prefix=settings.s3_key_prefix, max_form_bytes=settings.max_form_bytes,
+            store_checksums=settings.s3_full_object_crc32c,
         )
 
     def idle_expiry(self, now: datetime) -> datetime:
@@ -59,15 +62,31 @@ class InitiateRequest:
     resume_if_started: bool = False
     part_size_hint: int | None = None
     metadata: dict[str, str] = field(default_factory=dict)
+    checksum_type: ChecksumType = ChecksumType.FULL_OBJECT
+
+
+@dataclass(frozen=True)
+class PartClaim:
+    """A client's word for a part: its number, the store's ETag for it and (composite
+    uploads) the CRC32C it was signed and sent with."""
+
+    part_number: int
+    part_token: str
+    crc32c: int | None = None
 
 
 @dataclass(frozen=True)
 class PresignedParts:
-    """Part URLs that all expire at the same instant."""
+    """Part URLs that all expire at the same instant, each signing its CRC32C if `crc32cs`.
+
+    `urls` is None for parts listed but not signed: a composite upload's part is signed only
+    once the client names its CRC32C.
+    """
 
     part_numbers: list[int]
-    urls: list[str]
-    expires_at: datetime
+    urls: list[str] | None
+    expires_at: datetime | None
+    crc32cs: list[int] | None = None
 
 
 @dataclass(frozen=True)

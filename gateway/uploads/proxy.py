@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.errors import LENGTH_REQUIRED, SIZE_MISMATCH, GatewayError
+from gateway.errors import CHECKSUM_TYPE_CONFLICT, LENGTH_REQUIRED, SIZE_MISMATCH, GatewayError
 from gateway.storage.interface import ByteSource, StoreUploadMissing
-from gateway.uploads.model import PartRecord, Upload
+from gateway.uploads.model import ChecksumType, PartRecord, Upload
 from gateway.uploads.service import UploadService
 from gateway.uploads.streams import ExactBodyReader
 
@@ -39,6 +39,12 @@ class PartProxy:
         upload = svc.require(tenant_id, upload_id)
         svc.require_active(upload, svc.clock(), "upload a part")
         svc.require_in_plan(upload.plan, [part_number])
+        if upload.checksum_type is ChecksumType.COMPOSITE:
+            raise GatewayError(
+                CHECKSUM_TYPE_CONFLICT, "a composite upload's parts go to the store on URLs "
+                "signed with their CRC32C (POST .../urls); to send parts through the gateway, "
+                "initiate with checksum_type 'full_object'",
+                checksum_type=upload.checksum_type.value)
         length = self._length(upload, part_number, declared_length)
         assert upload.store_upload_id is not None  # only 0-byte uploads have none, and no parts
         reader = ExactBodyReader(body, length, f"part {part_number}",

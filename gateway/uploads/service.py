@@ -11,20 +11,19 @@ from urllib.parse import quote
 
 from gateway.errors import (
     INVALID_STATE,
-    PART_OUT_OF_RANGE,
-    PART_REJECTED,
     RESUME_MISMATCH,
     UPLOAD_NOT_FOUND,
-    VALIDATION_ERROR,
     GatewayError,
 )
 from gateway.storage.interface import ObjectStore, StoredPart, StoreUploadMissing
+from gateway.uploads import claims
 from gateway.uploads.events import NoEvents, UploadEvents
-from gateway.uploads.model import PartRecord, Upload
+from gateway.uploads.model import ChecksumType, Upload
 from gateway.uploads.planning import PartPlan, plan_parts
 from gateway.uploads.policy import (
     InitiateRequest,
     InitiateResult,
+    PartClaim,
     PresignedParts,
     UploadDetails,
     UploadPolicy,
@@ -90,12 +89,15 @@ class UploadService:
         return self.repository.list_uploads(tenant_id, status, limit, decode_cursor(cursor))
 
     def presign(self, tenant_id: str, upload_id: str, part_numbers: Sequence[int],
-                expires_in: int | None) -> PresignedParts:
-        """Fresh URLs for the chosen parts of an in-progress upload."""
+                expires_in: int | None, crc32cs: Sequence[int] | None = None) -> PresignedParts:
+        """Fresh URLs for the chosen parts of an in-progress upload (a composite upload's
+        signed with each part's CRC32C, given in the same order)."""
         upload = self.require(tenant_id, upload_id)
         now = self.clock()
         self.require_active(upload, now, "sign part URLs")
         self.require_in_plan(upload.plan, part_numbers)
+        claims.require_checksums_fit(upload, part_numbers,
+                                     [None] * len(part_numbers) if crc32cs is None else crc32cs)
         expiry = self.policy.idle_expiry(now)
         # A client re-signing in a loop moves the expiry by seconds of a days-long TTL:
         # record activity only when it moves by more than the slack, sparing a write.
@@ -103,10 +105,14 @@ class UploadService:
             if not self.repository.touch(upload.id, now, expiry):
                 raise self.state_error(upload.id, tenant_id, "sign part URLs")
             upload = replace(upload, expires_at=expiry, updated_at=now)
-        return self.sign(upload, list(dict.fromkeys(part_numbers)), now, expires_in)
+        if crc32cs is None:
+            return self.sign(upload, list(dict.fromkeys(part_numbers)), now, expires_in)
+        # One URL per part number: the last CRC32C named for a part is the one signed.
+        chosen = dict(zip(part_numbers, crc32cs, strict=True))
+        return self.sign(upload, list(chosen), now, expires_in, list(chosen.values()))
 
     def checkpoint(self, tenant_id: str, upload_id: str,
-                   tokens: Sequence[tuple[int, str]]) -> UploadDetails:
+                   tokens: Sequence[PartClaim]) -> UploadDetails:
         """Record part tokens the store confirms holding; reject the lot if any is unknown."""
         upload = self.require(tenant_id, upload_id)
         now = self.clock()
@@ -156,54 +162,29 @@ class UploadService:
     @staticmethod
     def require_in_plan(plan: PartPlan, part_numbers: Sequence[int]) -> None:
         """422 naming the part numbers outside the plan."""
-        outside = sorted({n for n in part_numbers if not plan.contains(n)})
-        if outside:
-            raise GatewayError(
-                PART_OUT_OF_RANGE,
-                f"part numbers {outside} are outside 1..{plan.max_part_number}",
-                part_numbers=outside, max_part_number=plan.max_part_number,
-            )
+        claims.require_in_plan(plan, part_numbers)
 
     def sign(self, upload: Upload, part_numbers: list[int], now: datetime,
-             expires_in: int | None) -> PresignedParts:
+             expires_in: int | None, crc32cs: list[int] | None = None) -> PresignedParts:
         """Sign URLs living at most the asked (or default) time and never past the upload."""
         signed_at = now.replace(microsecond=0)  # SigV4 dates have whole seconds
         remaining = int((upload.expires_at - signed_at).total_seconds())
         lifetime = min(expires_in or self.policy.url_ttl, self.policy.max_url_ttl, remaining)
         if lifetime < 1 or upload.store_upload_id is None:
-            urls: list[str] = []
-            part_numbers = [] if upload.store_upload_id is None else part_numbers
-        else:
-            urls = self.store.presign_parts(upload.object_key, upload.store_upload_id,
-                                            part_numbers, lifetime, signed_at)
-        return PresignedParts(part_numbers, urls, signed_at + timedelta(seconds=max(lifetime, 0)))
+            return PresignedParts([], [], signed_at)
+        urls = self.store.presign_parts(upload.object_key, upload.store_upload_id,
+                                        part_numbers, lifetime, signed_at, crc32cs)
+        return PresignedParts(part_numbers, urls, signed_at + timedelta(seconds=lifetime),
+                              crc32cs)
 
-    def record_parts(self, upload: Upload, tokens: Sequence[tuple[int, str]],
-                     now: datetime) -> None:
+    def record_parts(self, upload: Upload, tokens: Sequence[PartClaim], now: datetime) -> None:
         """Check tokens against the store's ListParts and save them, all or none."""
         if not tokens:
             return
-        numbers = [n for n, _ in tokens]
-        duplicates = sorted({n for n in numbers if numbers.count(n) > 1})
-        if duplicates:
-            raise GatewayError(VALIDATION_ERROR, f"part numbers {duplicates} appear twice",
-                               part_numbers=duplicates)
-        self.require_in_plan(upload.plan, numbers)
+        claims.check_claims(upload, tokens)
+        numbers = [c.part_number for c in tokens]
         held = {p.part_number: p for p in self.list_store_parts(upload, numbers)}
-        records, rejected = [], []
-        for number, token in sorted(tokens):
-            stored = held.get(number)
-            if stored is None or stored.etag.strip('"') != token.strip().strip('"'):
-                rejected.append({"part_number": number,
-                                 "reason": "the store holds no part with this token"})
-            elif problem := upload.plan.size_problem(number, stored.size):
-                rejected.append({"part_number": number, "reason": problem})
-            else:
-                records.append(PartRecord(number, stored.etag, stored.size))
-        if rejected:
-            names = [r["part_number"] for r in rejected]
-            raise GatewayError(PART_REJECTED, f"parts {names} were rejected; nothing was recorded",
-                               rejected_parts=rejected)
+        records = claims.match_claims(upload, tokens, held)
         if not self.repository.save_parts(upload.id, records, now, self.policy.idle_expiry(now)):
             raise self.state_error(upload.id, upload.tenant_id, "checkpoint")
 
@@ -263,17 +244,25 @@ class UploadService:
         return InitiateResult(details, True, self._sign_missing(details))
 
     def _sign_missing(self, details: UploadDetails) -> PresignedParts:
-        return self.sign(details.upload, details.parts_to_send, details.now, None)
+        upload = details.upload
+        if upload.checksum_type is ChecksumType.COMPOSITE:
+            # Each part is signed once its CRC32C is known (POST .../urls with `parts`).
+            return PresignedParts(details.parts_to_send, None, None)
+        return self.sign(upload, details.parts_to_send, details.now, None)
 
     def _create(self, tenant_id: str, request: InitiateRequest, plan: PartPlan) -> Upload:
         now = self.clock()
         file_id = str(uuid.uuid4())
         key = f"{self.policy.key_prefix}{tenant_id}/{file_id}"
         store_upload_id = None
+        # Composite needs a known length (its parts are sent by the client, each signed with
+        # its CRC32C) and a store asked for checksums; otherwise the upload is full_object.
+        composite = (request.checksum_type is ChecksumType.COMPOSITE and plan.num_parts
+                     and self.policy.store_checksums)
         if plan.num_parts != 0:  # a 0-byte file becomes one empty PutObject at complete
             store_metadata = {"filename": quote(request.filename, safe=""), "file-id": file_id}
             store_upload_id = self.store.create_multipart_upload(
-                key, request.content_type, store_metadata)
+                key, request.content_type, store_metadata, composite=bool(composite))
         upload = Upload(
             id=str(uuid.uuid4()), tenant_id=tenant_id, file_id=file_id, object_key=key,
             store_upload_id=store_upload_id, filename=request.filename,
@@ -281,6 +270,7 @@ class UploadService:
             part_size=plan.part_size, num_parts=plan.num_parts, metadata=dict(request.metadata),
             status=UploadState.IN_PROGRESS, created_at=now, updated_at=now,
             expires_at=self.policy.idle_expiry(now), store_open=store_upload_id is not None,
+            checksum_type=ChecksumType.COMPOSITE if composite else ChecksumType.FULL_OBJECT,
         )
         try:
             self.repository.add_upload(upload, claim_resume_slot=request.resume_if_started)

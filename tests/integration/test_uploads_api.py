@@ -171,7 +171,7 @@ def test_inspect_reports_progress(api: Api) -> None:
     view = api.get(f"/v1/uploads/{upload['upload_id']}").get_json()
     assert view["status"] == "in_progress" and view["metadata"] == {"owner": "ada"}
     assert view["checkpointed_parts"] == [{"part_number": 3, "part_token": token,
-                                           "size": 1 * MIB}]
+                                           "size": 1 * MIB, "crc32c": None}]
     assert view["missing_parts"] == [1, 2] and view["bytes_checkpointed"] == 1 * MIB
     for field in ("created_at", "updated_at", "expires_at"):
         datetime.fromisoformat(view[field])

@@ -1,10 +1,18 @@
-"""CRC32C encodings: S3's base64 form and hex, against known vectors."""
+"""CRC32C: S3's base64 form and hex against known vectors; combining the CRCs of pieces."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from gateway.uploads.checksums import crc32c_hex, crc32c_of, format_crc32c, parse_crc32c
+from gateway.uploads.checksums import (
+    combine_crc32c,
+    crc32c_hex,
+    crc32c_of,
+    format_crc32c,
+    parse_crc32c,
+)
 
 # RFC 3720 (iSCSI) test vectors for CRC32C, and the classic "123456789" check value.
 VECTORS = [
@@ -39,3 +47,23 @@ def test_s3_encoding_is_base64_of_big_endian_bytes() -> None:
 def test_malformed_values_are_refused(text: str) -> None:
     with pytest.raises(ValueError):
         parse_crc32c(text)
+
+
+@pytest.mark.parametrize("sizes", [
+    [], [0], [1], [0, 0], [9, 0, 3], [64, 64, 64], [5 * 1024 * 1024] * 3,
+    [5 * 1024 * 1024, 5 * 1024 * 1024, 1], [1, 5 * 1024 * 1024], [65_537, 4_095, 255, 2],
+], ids=lambda sizes: "+".join(map(str, sizes)) or "nothing")
+def test_combined_pieces_equal_the_whole(sizes: list[int]) -> None:
+    chunks = [random.Random(len(sizes) * 7 + i).randbytes(size) for i, size in enumerate(sizes)]
+    pieces = [(crc32c_of([chunk]), len(chunk)) for chunk in chunks]
+    assert combine_crc32c(pieces) == crc32c_of([b"".join(chunks)])
+
+
+def test_combining_detects_a_changed_or_reordered_piece() -> None:
+    a, b = b"first piece", b"second piece!"
+    whole = crc32c_of([a + b])
+    assert combine_crc32c([(crc32c_of([b]), len(b)), (crc32c_of([a]), len(a))]) != whole
+    assert combine_crc32c([(crc32c_of([a]), len(a)), (crc32c_of([b"second piece?"]), 13)]) \
+        != whole
+    # The size matters too: the same CRCs with a wrong length for the second piece.
+    assert combine_crc32c([(crc32c_of([a]), len(a)), (crc32c_of([b]), len(b) + 1)]) != whole

@@ -63,3 +63,27 @@ def test_inspect_json_equals_the_schema_dump() -> None:
 def test_view_json_refuses_what_it_cannot_encode() -> None:
     with pytest.raises(TypeError):
         view_json({"x": object()})
+
+
+def test_parts_signed_with_their_crc32c_name_the_header_to_send() -> None:
+    presigned = PresignedParts([1, 2], ["http://h/1", "http://h/2"], EXPIRES, [0, 0xE3069283])
+    assert json.loads(part_urls_json(presigned)) == [
+        {**item, "headers": {"x-amz-checksum-crc32c": crc}}
+        for item, crc in zip(expected([1, 2], ["http://h/1", "http://h/2"]),
+                             ["AAAAAA==", "4waSgw=="], strict=True)]
+
+
+def test_parts_not_yet_signed_are_listed_without_urls() -> None:
+    assert json.loads(part_urls_json(PresignedParts([3, 4], None, None))) == [
+        {"part_number": 3, "url": None, "expires_at": None},
+        {"part_number": 4, "url": None, "expires_at": None}]
+
+
+def test_inspect_shows_each_parts_crc32c() -> None:
+    details = _details()
+    with_crc = UploadDetails(details.upload, [PartRecord(2, '"etag"', 10, 0xE3069283)],
+                             details.now)
+    view = upload_detail(with_crc)
+    assert view["checkpointed_parts"][0]["crc32c"] == "4waSgw=="
+    assert json.loads(view_json(view)) == UploadSchema().dump(view)
+    assert upload_detail(details)["checkpointed_parts"][0]["crc32c"] is None

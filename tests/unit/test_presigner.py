@@ -226,6 +226,38 @@ def test_many_parts_match_botocore_url_by_url(
     assert len(set(urls)) == len(numbers)
 
 
+@pytest.mark.usefixtures("freeze")
+@pytest.mark.parametrize("token", [None, TOKEN])
+@pytest.mark.parametrize("endpoint,style,region", ENDPOINTS)
+def test_parts_signed_with_their_crc32c_match_botocore(
+    make_client: ClientFactory, endpoint: str, style: str, region: str, token: str | None,
+) -> None:
+    client = make_client(endpoint, style, region, token)
+    numbers = [1, 2, 10, 10000, 7]
+    checksums = ["AAAAAA==", "4waSgw==", "/////w==", "+/+/+w==", "ZXhhbQ=="]
+    key, upload_id = "naïve clip+1.mp4", "ZXhhbXBsZQ+/=~x"
+    urls = S3Presigner(endpoint_url=endpoint, region=region, addressing_style=style).presign_parts(
+        creds(token), bucket="my-bucket", key=key, upload_id=upload_id, part_numbers=numbers,
+        expires_in=3600, now=AT, crc32cs=checksums,
+    )
+    expected = [
+        client.generate_presigned_url(
+            "upload_part", ExpiresIn=3600,
+            Params={"Bucket": "my-bucket", "Key": key, "UploadId": upload_id, "PartNumber": n,
+                    "ChecksumCRC32C": crc})
+        for n, crc in zip(numbers, checksums, strict=True)
+    ]
+    assert urls == expected
+    assert all("X-Amz-SignedHeaders=host%3Bx-amz-checksum-crc32c&" in url for url in urls)
+
+
+def test_a_crc32c_for_each_part_is_required() -> None:
+    presigner = S3Presigner(endpoint_url=LOCAL[0], region=LOCAL[2])
+    with pytest.raises(ValueError, match="one CRC32C per part"):
+        presigner.presign_parts(creds(None), bucket="b", key="k", upload_id="u",
+                                part_numbers=[1, 2], expires_in=60, now=AT, crc32cs=["AAAAAA=="])
+
+
 def test_signing_on_two_days_uses_each_days_key(
     make_client: ClientFactory, freeze: Callable[[datetime], None],
 ) -> None:
