@@ -4,9 +4,30 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
+from gateway.client.checksum import crc32c_base64
 from gateway.client.errors import ClientError
 from gateway.client.http import ApiSession
+
+
+class PartToken(NamedTuple):
+    """The store's ETag for a part and, in a composite upload, the CRC32C it was sent with."""
+
+    token: str
+    crc32c: int | None
+
+
+def part_claims(tokens: Mapping[int, PartToken]) -> list[dict[str, Any]]:
+    """The `parts` of a checkpoint or complete request, in part order."""
+    claims: list[dict[str, Any]] = []
+    for number, (token, crc) in sorted(tokens.items()):
+        claim: dict[str, Any] = {"part_number": number, "part_token": token}
+        if crc is not None:
+            claim["crc32c"] = crc32c_base64(crc)
+        claims.append(claim)
+    return claims
 
 
 class Checkpointer:
@@ -18,7 +39,7 @@ class Checkpointer:
         self._path = f"/v1/uploads/{upload_id}/checkpoint"
         self._every = every
         self._interval = interval
-        self._pending: dict[int, str] = {}
+        self._pending: dict[int, PartToken] = {}
         self._oldest = 0.0
         self._closing = False
         self._cond = threading.Condition()
@@ -28,16 +49,17 @@ class Checkpointer:
         self._thread = threading.Thread(target=self._run, name="checkpointer", daemon=True)
         self._thread.start()
 
-    def add(self, part_number: int, token: str) -> None:
-        """A part is stored; its token will be checkpointed with the next batch."""
+    def add(self, part_number: int, token: str, crc32c: int | None = None) -> None:
+        """A part is stored; its token (and the CRC32C it was sent with) will be checkpointed
+        with the next batch."""
         with self._cond:
             if not self._pending:
                 self._oldest = time.monotonic()
-            self._pending[part_number] = token
+            self._pending[part_number] = PartToken(token, crc32c)
             if len(self._pending) >= self._every:
                 self._cond.notify()
 
-    def close(self, flush: bool) -> dict[int, str]:
+    def close(self, flush: bool) -> dict[int, PartToken]:
         """Stop; with flush, checkpoint what waits. The tokens not checkpointed, by part."""
         with self._cond:
             self._closing = True
@@ -75,8 +97,8 @@ class Checkpointer:
         return (len(self._pending) >= self._every
                 or time.monotonic() - self._oldest >= self._interval)
 
-    def _send(self, batch: dict[int, str]) -> None:
-        parts = [{"part_number": n, "part_token": t} for n, t in sorted(batch.items())]
+    def _send(self, batch: dict[int, PartToken]) -> None:
+        parts = part_claims(batch)
         self._api.call("POST", self._path, json={"parts": parts})
         self.calls += 1
         self.parts_checkpointed += len(parts)

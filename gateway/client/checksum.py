@@ -16,6 +16,17 @@ def extend_crc32c(crc: int, view: memoryview) -> int:
     return crc
 
 
+def extend_crc32c_pair(whole: int, view: memoryview) -> tuple[int, int]:
+    """The file's CRC32C extended over one part, and that part's own CRC32C: one copy of
+    each slice feeds both."""
+    part = 0
+    for start in range(0, len(view), _SLICE):
+        chunk = view[start:start + _SLICE].tobytes()
+        whole = int(google_crc32c.extend(whole, chunk))
+        part = int(google_crc32c.extend(part, chunk))
+    return whole, part
+
+
 def crc32c_base64(value: int) -> str:
     """Base64 of the 4 big-endian bytes: how S3 and the gateway write a CRC32C."""
     return base64.b64encode(value.to_bytes(4, "big")).decode("ascii")

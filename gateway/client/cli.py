@@ -12,7 +12,7 @@ from typing import Any
 
 from gateway.client import report
 from gateway.client.client import GatewayClient
-from gateway.client.config import TransferConfig
+from gateway.client.config import CHECKSUM_TYPES, TransferConfig
 from gateway.client.download import DownloadResult
 from gateway.client.errors import ApiError, ClientError, UsageError
 from gateway.client.progress import ProgressBar
@@ -48,6 +48,9 @@ def add_client_commands(commands: Any) -> None:
                         help="checkpoint part tokens every N parts (or every 5 s)")
     upload.add_argument("--url-ttl", type=_positive, default=None, metavar="SECONDS",
                         help="lifetime to ask for when re-signing part URLs")
+    upload.add_argument("--checksum-type", choices=CHECKSUM_TYPES, default="composite",
+                        help="composite (default): each part is sent with its CRC32C, which "
+                             "its URL signs; full_object: parts carry none")
     upload.set_defaults(run=_guarded(_upload))
 
     download = commands.add_parser("download", parents=[common, transfer],
@@ -131,7 +134,7 @@ def _upload(args: argparse.Namespace) -> int:
     for path in args.files:  # every file checked before any is sent
         open_source(path)[0].close()
     client = _client(args, concurrency=args.concurrency, checkpoint_every=args.checkpoint_every,
-                     url_ttl=args.url_ttl)
+                     url_ttl=args.url_ttl, checksum_type=args.checksum_type)
     done: list[UploadResult] = []
     failed: list[tuple[str, str, str]] = []
     for path in args.files:

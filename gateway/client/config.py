@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 
 from gateway.client.errors import UsageError
 
+CHECKSUM_TYPES = ("composite", "full_object")
+
 
 @dataclass(frozen=True)
 class TransferConfig:
@@ -23,6 +25,9 @@ class TransferConfig:
     url_ttl: lifetime asked for when re-signing part URLs (None: the gateway's default).
     url_refresh_margin: a part URL that expires sooner than this is re-signed before use.
     max_url_refreshes: how often one part may be re-signed after the store refused it (403).
+    checksum_type: "composite" (each part is signed and sent with its CRC32C, which the store
+        checks, and complete cheaply combines them) or "full_object" (parts carry no checksum;
+        the store checksums the whole object). The gateway may answer full_object anyway.
     """
 
     concurrency: int = 8
@@ -37,8 +42,11 @@ class TransferConfig:
     connect_timeout: float = 10.0
     read_timeout: float = 120.0
     complete_timeout: float = 900.0
+    checksum_type: str = "composite"
 
     def __post_init__(self) -> None:
+        if self.checksum_type not in CHECKSUM_TYPES:
+            raise UsageError(f"checksum_type must be one of {', '.join(CHECKSUM_TYPES)}")
         if self.concurrency < 1:
             raise UsageError("concurrency must be at least 1")
         if self.max_attempts < 1:

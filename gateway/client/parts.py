@@ -8,8 +8,9 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
+from gateway.client.checksum import crc32c_base64
 from gateway.client.config import TransferConfig
 from gateway.client.errors import ClientError, StoreError, TransferError
 from gateway.client.http import (
@@ -26,6 +27,9 @@ log = logging.getLogger("gateway.client")
 _SEND_CHUNK = 1024 * 1024
 _URL_BATCH = 200
 _XML_FIELD = re.compile(r"<(Code|Message)>([^<]*)</\1>")
+# The store's checksum of the bytes it received differs from the one the URL signs: the
+# bytes changed on the way (they are the buffer the checksum was computed from); send again.
+_DAMAGED_IN_TRANSIT = {"BadDigest", "InvalidDigest"}
 
 
 class Stopped(ClientError):
@@ -88,33 +92,54 @@ class PartBody:
         return chunk
 
 
+class SignedUrl(NamedTuple):
+    """A part's presigned URL, the headers its PUT must send, and when it expires."""
+
+    url: str
+    headers: dict[str, str]
+    expires: float
+
+
 class PartUrls:
-    """Presigned part URLs, re-signed in batches shortly before they expire or when refused."""
+    """Presigned part URLs, re-signed in batches shortly before they expire or when refused.
+
+    In a composite upload a part can only be signed once its CRC32C is known: the reader
+    announces each part's CRC32C, and a worker asking for a URL gets one signed together
+    with those of the other announced parts still without one (a batch per request).
+    """
 
     def __init__(self, api: ApiSession, upload_id: str, parts: list[dict[str, Any]],
-                 config: TransferConfig) -> None:
+                 config: TransferConfig, composite: bool = False) -> None:
         self._api = api
         self._upload_id = upload_id
         self._config = config
+        self._composite = composite
         self._order = [int(p["part_number"]) for p in parts]
         self._position = {n: i for i, n in enumerate(self._order)}
-        self._urls: dict[int, tuple[str, float]] = {}
+        self._urls: dict[int, SignedUrl] = {}
+        self._crcs: dict[int, int] = {}
         self._done: set[int] = set()
         self._lock = threading.Lock()
         self.refreshes = 0
         self._store(parts)
 
-    def get(self, part_number: int, stop: threading.Event | None = None) -> str:
+    def announce(self, part_number: int, crc32c: int) -> None:
+        """The part's CRC32C, which its URL signs (composite uploads)."""
+        with self._lock:
+            self._crcs[part_number] = crc32c
+
+    def get(self, part_number: int, stop: threading.Event | None = None) -> SignedUrl:
         """A URL for the part that will not expire within the refresh margin."""
         with self._lock:
             if not self._fresh(part_number):
                 self._refresh(part_number, stop)
-            return self._urls[part_number][0]
+            return self._urls[part_number]
 
     def invalidate(self, part_number: int, url: str) -> None:
         """Forget a URL the store refused, so the next get() signs a new one."""
         with self._lock:
-            if self._urls.get(part_number, ("",))[0] == url:
+            entry = self._urls.get(part_number)
+            if entry is not None and entry.url == url:
                 del self._urls[part_number]
 
     def done(self, part_number: int) -> None:
@@ -122,17 +147,22 @@ class PartUrls:
         with self._lock:
             self._done.add(part_number)
             self._urls.pop(part_number, None)
+            self._crcs.pop(part_number, None)
 
     def _fresh(self, part_number: int) -> bool:
         entry = self._urls.get(part_number)
-        return entry is not None and entry[1] - time.time() > self._config.url_refresh_margin
+        return entry is not None and entry.expires - time.time() > self._config.url_refresh_margin
 
     def _refresh(self, part_number: int, stop: threading.Event | None) -> None:
         start = self._position.get(part_number, len(self._order)) + 1
         ahead = [n for n in self._order[start:start + 4 * _URL_BATCH]
-                 if n not in self._done and not self._fresh(n)]
+                 if n not in self._done and not self._fresh(n)
+                 and (not self._composite or n in self._crcs)]
         batch = [part_number, *ahead[:_URL_BATCH - 1]]
         body: dict[str, Any] = {"part_numbers": batch}
+        if self._composite:
+            body = {"parts": [{"part_number": n, "crc32c": crc32c_base64(self._crcs[n])}
+                              for n in batch]}
         if self._config.url_ttl:
             body["expires_in"] = self._config.url_ttl
         answer = self._api.call("POST", f"/v1/uploads/{self._upload_id}/urls", json=body,
@@ -145,8 +175,11 @@ class PartUrls:
 
     def _store(self, parts: list[dict[str, Any]]) -> None:
         for part in parts:
+            if part.get("url") is None:
+                continue  # listed, to be signed with its CRC32C
             expires = datetime.fromisoformat(part["expires_at"]).timestamp()
-            self._urls[int(part["part_number"])] = (part["url"], expires)
+            self._urls[int(part["part_number"])] = SignedUrl(
+                part["url"], dict(part.get("headers") or {}), expires)
 
 
 def store_error_text(body: str) -> tuple[str, str]:
@@ -171,9 +204,9 @@ class PartSender:
         while True:
             if stop.is_set():
                 raise Stopped("stopped")
-            url = self._urls.get(part_number, stop)
+            signed = self._urls.get(part_number, stop)
             try:
-                return self._put(part_number, url, view)
+                return self._put(part_number, signed, view)
             except _UrlRefused as exc:
                 refused += 1
                 if refused > self._config.max_url_refreshes:
@@ -182,7 +215,7 @@ class PartSender:
                                      f"{exc.message}") from None
                 log.info("part %d: URL refused (%s); signing a fresh one", part_number,
                          exc.message)
-                self._urls.invalidate(part_number, url)
+                self._urls.invalidate(part_number, signed.url)
             except Transient as exc:
                 attempts += 1
                 if attempts >= self._config.max_attempts:
@@ -194,12 +227,12 @@ class PartSender:
                 if stop.wait(delay):
                     raise Stopped("stopped") from None
 
-    def _put(self, part_number: int, url: str, view: memoryview) -> str:
+    def _put(self, part_number: int, signed: SignedUrl, view: memoryview) -> str:
         body = PartBody(view, self._on_sent)
         try:
             response = self._api.session().put(
-                url, data=cast(Any, body), timeout=(self._config.connect_timeout,
-                                         self._config.read_timeout))
+                signed.url, data=cast(Any, body), headers=signed.headers or None,
+                timeout=(self._config.connect_timeout, self._config.read_timeout))
         except NETWORK_ERRORS as exc:
             self._unsend(body)
             raise Transient(describe_network_error(exc, "the store")) from exc
@@ -210,7 +243,7 @@ class PartSender:
         message = message or response.reason or "no reason given"
         if response.status_code == 403:
             raise _UrlRefused(code or "AccessDenied", message)
-        if transient_status(response.status_code):
+        if transient_status(response.status_code) or code in _DAMAGED_IN_TRANSIT:
             raise Transient(f"the store answered {response.status_code} {code} {message}",
                             retry_after_seconds(response))
         if response.status_code == 200:

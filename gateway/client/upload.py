@@ -20,8 +20,8 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from gateway.client.checkpoints import Checkpointer
-from gateway.client.checksum import crc32c_base64, extend_crc32c
+from gateway.client.checkpoints import Checkpointer, PartToken, part_claims
+from gateway.client.checksum import crc32c_base64, extend_crc32c, extend_crc32c_pair
 from gateway.client.config import TransferConfig
 from gateway.client.errors import ClientError, IntegrityError, UsageError
 from gateway.client.http import ApiSession
@@ -90,14 +90,14 @@ class Uploader:
         with source:
             upload = self.api.call("POST", "/v1/uploads", json={
                 "filename": name, "content_type": kind, "num_bytes": size,
-                "resume_if_started": True, "metadata": metadata or {}})
+                "resume_if_started": True, "metadata": metadata or {},
+                "checksum_type": self.config.checksum_type})
             if upload.get("num_bytes") != size:
                 raise ClientError(f"the gateway planned {upload.get('num_bytes')} bytes for a "
                                   f"file of {size}")
             transfer = _Transfer(self.api, self.config, upload, source, path, progress)
             crc, remaining = transfer.run()
-        body: dict[str, Any] = {"parts": [{"part_number": n, "part_token": t}
-                                          for n, t in sorted(remaining.items())]}
+        body: dict[str, Any] = {"parts": part_claims(remaining)}
         if upload.get("checksum_algorithm", "crc32c") == "crc32c":
             body["integrity_checksum"] = crc32c_base64(crc)
         file = self.api.call("POST", f"/v1/uploads/{upload['upload_id']}/complete", json=body,
@@ -131,6 +131,8 @@ class _Transfer:
         self.part_size = int(upload["part_size"])
         self.num_parts = int(upload["num_parts"])
         self.missing = {int(p["part_number"]) for p in upload["parts"]}
+        # Composite: each part's URL signs its CRC32C, known once the part is read.
+        self.composite = upload.get("checksum_type") == "composite"
         self.tracker = ProgressTracker(self.num_bytes, progress)
         self.stop = threading.Event()
         self.failures: list[BaseException] = []
@@ -141,12 +143,12 @@ class _Transfer:
         """Bytes in part `number` (only the last may be short)."""
         return min(self.part_size, self.num_bytes - (number - 1) * self.part_size)
 
-    def run(self) -> tuple[int, dict[int, str]]:
+    def run(self) -> tuple[int, dict[int, PartToken]]:
         """The whole-file CRC32C and the part tokens not yet checkpointed."""
         skipped = self.num_bytes - sum(self.part_length(n) for n in self.missing)
         self.tracker.advance(skipped)
         upload_id = self.upload["upload_id"]
-        urls = PartUrls(self.api, upload_id, self.upload["parts"], self.config)
+        urls = PartUrls(self.api, upload_id, self.upload["parts"], self.config, self.composite)
         sender = PartSender(self.api, urls, self.config, self.tracker.advance)
         checkpointer = Checkpointer(self.api, upload_id, self.config.checkpoint_every,
                                     self.config.checkpoint_interval)
@@ -154,12 +156,12 @@ class _Transfer:
                                                      len(self.missing))))
         executor = ThreadPoolExecutor(self.config.concurrency, thread_name_prefix="part")
 
-        def send(number: int, buffer: bytearray) -> None:
+        def send(number: int, buffer: bytearray, part_crc: int | None) -> None:
             try:
                 token = sender.send(number, memoryview(buffer)[:self.part_length(number)],
                                     self.stop)
                 urls.done(number)
-                checkpointer.add(number, token)
+                checkpointer.add(number, token, part_crc)
                 self.sent.append(number)
             except BaseException as exc:
                 self.failures.append(exc)
@@ -177,9 +179,14 @@ class _Transfer:
                 buffer = pool.take(self.stop)
                 view = memoryview(buffer)[:self.part_length(number)]
                 self._read_into(view)
-                crc = extend_crc32c(crc, view)
+                part_crc = None
+                if self.composite and number in self.missing:
+                    crc, part_crc = extend_crc32c_pair(crc, view)
+                    urls.announce(number, part_crc)
+                else:
+                    crc = extend_crc32c(crc, view)
                 if number in self.missing:
-                    futures.append(executor.submit(send, number, buffer))
+                    futures.append(executor.submit(send, number, buffer, part_crc))
                 else:
                     pool.give(buffer)
             if self.source.read(1):

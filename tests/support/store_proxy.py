@@ -2,13 +2,16 @@
 
 Presigned URLs point here when the gateway's public endpoint is set to the proxy's URL.
 It checks presigned expiry the way S3 does (X-Amz-Date + X-Amz-Expires against its own
-clock, which a test may set ahead, as moto checks no expiry at all), injects scripted faults
-(an error status, a dropped connection, a flipped byte, a body cut short) and otherwise
-relays each request to the S3 server and its answer back. It records what it saw.
+clock, which a test may set ahead, as moto checks no expiry at all), and on request a PUT's
+`x-amz-checksum-crc32c` header against its body as AWS does (moto checks none); it injects
+scripted faults (an error status, an expired answer, a dropped connection, a flipped byte, a
+body cut short) and otherwise relays each request to the S3 server and its answer back. It
+records what it saw.
 """
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +21,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+import google_crc32c
 import requests
 
 _RELAYED_HEADERS = ("etag", "content-type", "content-range", "accept-ranges",
@@ -30,7 +34,9 @@ class Fault:
 
     method: str
     part_number: int | None
-    action: str  # "status", "drop", "corrupt" or "truncate" (half a body, then hang up)
+    # "status", "expire" (403 as for an expired URL), "drop", "corrupt" or "truncate" (half a
+    # body, then hang up)
+    action: str
     status: int = 503
     headers: dict[str, str] = field(default_factory=dict)
     times: int = 1
@@ -53,6 +59,7 @@ class StoreProxy:
         self.upstream = upstream.rstrip("/")
         self.clock_offset = 0.0
         self.put_delay = 0.0
+        self.check_checksums = False
         self.seen: list[Seen] = []
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
@@ -108,6 +115,10 @@ class StoreProxy:
             query["X-Amz-Expires"][0])
 
 
+def _crc32c_b64(body: bytes) -> str:
+    return base64.b64encode(google_crc32c.value(body).to_bytes(4, "big")).decode()
+
+
 def _error_xml(code: str, message: str) -> bytes:
     return (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
             f"<Message>{message}</Message><RequestId>proxy</RequestId></Error>").encode()
@@ -152,12 +163,12 @@ def _handler(proxy: StoreProxy) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(length) if length else b""
             query = parse_qs(urlsplit(self.path).query)
             part = int(query["partNumber"][0]) if "partNumber" in query else None
-            if proxy.expired(query):
+            fault = None if proxy.expired(query) else proxy.take_fault(self.command, part)
+            if fault is None and proxy.expired(query) or fault and fault.action == "expire":
                 proxy.record(Seen(self.command, part, 403, "expired"))
                 self._answer(403, _error_xml("AccessDenied", "Request has expired"),
                              {"Content-Type": "application/xml"})
                 return
-            fault = proxy.take_fault(self.command, part)
             if fault is not None and fault.action == "drop":
                 proxy.record(Seen(self.command, part, 0, "dropped"))
                 self.close_connection = True
@@ -174,6 +185,13 @@ def _handler(proxy: StoreProxy) -> type[BaseHTTPRequestHandler]:
                     body[len(body) // 2 + 1:]
             if self.command == "PUT" and proxy.put_delay:
                 time.sleep(proxy.put_delay)
+            declared = self.headers.get("x-amz-checksum-crc32c")
+            if proxy.check_checksums and declared and declared != _crc32c_b64(body):
+                proxy.record(Seen(self.command, part, 400, "bad digest"))
+                self._answer(400, _error_xml("BadDigest", "The CRC32C you specified did not "
+                                             "match the calculated checksum."),
+                             {"Content-Type": "application/xml"})
+                return
             # Host stays as the client sent it: it is part of what a presigned URL signs,
             # and a store that checks signatures (Ceph RGW) checks it against that header.
             headers = {k: v for k, v in self.headers.items()
