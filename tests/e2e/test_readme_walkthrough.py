@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import subprocess
 from pathlib import Path
+
+import google_crc32c
 
 from tests.e2e.conftest import Service
 
@@ -37,3 +40,12 @@ def test_readme_other_ways_in(service: Service, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "12000000", result.stdout
     assert len(list(tmp_path.glob("part.*"))) == 3  # 5 MiB parts here: three PUTs
+
+
+def test_readme_composite_upload(service: Service, tmp_path: Path) -> None:
+    result = run_readme_block("## Composite uploads", service, tmp_path)
+    assert result.returncode == 0, result.stderr
+    *_, headers, crc = result.stdout.strip().splitlines()
+    expected = base64.b64encode(google_crc32c.value(
+        (tmp_path / "note.txt").read_bytes()).to_bytes(4, "big")).decode()
+    assert crc == expected and expected in headers and "x-amz-checksum-crc32c" in headers

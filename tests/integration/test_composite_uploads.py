@@ -205,6 +205,7 @@ def test_without_store_checksums_uploads_are_full_object(settings: Settings) -> 
         app.extensions["gateway"].close()
 
 
+@pytest.mark.strict
 def test_a_signed_checksum_header_must_be_sent(api: Api, s3: S3Endpoint) -> None:
     if not s3.strict:
         pytest.skip("moto checks no signature (make test-strict)")
