@@ -69,7 +69,7 @@ def part_urls_json(presigned: PresignedParts) -> str:
                                           and _PLAIN_JSON.fullmatch(urls[-1]))):
         items: list[dict[str, Any]] = [{"part_number": n, "url": u, "expires_at": expires}
                                        for n, u in zip(presigned.part_numbers, urls, strict=True)]
-        for item, crc in zip(items, crcs or [], strict=False):
+        for item, crc in zip(items, crcs, strict=True) if crcs is not None else ():
             item["headers"] = {"x-amz-checksum-crc32c": format_crc32c(crc)}
         return json.dumps(items, separators=(",", ":"))
     tail = ',"expires_at":' + json.dumps(expires) + "}"
