@@ -61,3 +61,7 @@ class TransferError(ClientError):
 
 class IntegrityError(ClientError):
     """Bytes did not match: a download's CRC32C or size, or a file that changed while read."""
+
+
+class Stopped(ClientError):
+    """The transfer was stopped because another part failed or the user interrupted."""

@@ -1,18 +1,15 @@
-"""Moving parts to the store: reusable part buffers, part bodies, part URLs, the PUT loop."""
+"""Moving parts to the store: reusable part buffers, part bodies, the PUT loop."""
 
 from __future__ import annotations
 
 import logging
 import re
 import threading
-import time
 from collections.abc import Callable
-from datetime import datetime
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
-from gateway.client.checksum import crc32c_base64
 from gateway.client.config import TransferConfig
-from gateway.client.errors import ClientError, StoreError, TransferError
+from gateway.client.errors import Stopped, StoreError, TransferError
 from gateway.client.http import (
     NETWORK_ERRORS,
     ApiSession,
@@ -22,18 +19,15 @@ from gateway.client.http import (
     retry_after_seconds,
     transient_status,
 )
+from gateway.client.part_urls import PartUrls, SignedUrl
 
+__all__ = ["BufferPool", "PartBody", "PartSender", "PartUrls", "Stopped", "store_error_text"]
 log = logging.getLogger("gateway.client")
 _SEND_CHUNK = 1024 * 1024
-_URL_BATCH = 200
 _XML_FIELD = re.compile(r"<(Code|Message)>([^<]*)</\1>")
 # The store's checksum of the bytes it received differs from the one the URL signs: the
 # bytes changed on the way (they are the buffer the checksum was computed from); send again.
 _DAMAGED_IN_TRANSIT = {"BadDigest", "InvalidDigest"}
-
-
-class Stopped(ClientError):
-    """The transfer was stopped because another part failed or the user interrupted."""
 
 
 class BufferPool:
@@ -90,96 +84,6 @@ class PartBody:
         if chunk and self._on_sent is not None:
             self._on_sent(len(chunk))
         return chunk
-
-
-class SignedUrl(NamedTuple):
-    """A part's presigned URL, the headers its PUT must send, and when it expires."""
-
-    url: str
-    headers: dict[str, str]
-    expires: float
-
-
-class PartUrls:
-    """Presigned part URLs, re-signed in batches shortly before they expire or when refused.
-
-    In a composite upload a part can only be signed once its CRC32C is known: the reader
-    announces each part's CRC32C, and a worker asking for a URL gets one signed together
-    with those of the other announced parts still without one (a batch per request).
-    """
-
-    def __init__(self, api: ApiSession, upload_id: str, parts: list[dict[str, Any]],
-                 config: TransferConfig, composite: bool = False) -> None:
-        self._api = api
-        self._upload_id = upload_id
-        self._config = config
-        self._composite = composite
-        self._order = [int(p["part_number"]) for p in parts]
-        self._position = {n: i for i, n in enumerate(self._order)}
-        self._urls: dict[int, SignedUrl] = {}
-        self._crcs: dict[int, int] = {}
-        self._done: set[int] = set()
-        self._lock = threading.Lock()
-        self.refreshes = 0
-        self._store(parts)
-
-    def announce(self, part_number: int, crc32c: int) -> None:
-        """The part's CRC32C, which its URL signs (composite uploads)."""
-        with self._lock:
-            self._crcs[part_number] = crc32c
-
-    def get(self, part_number: int, stop: threading.Event | None = None) -> SignedUrl:
-        """A URL for the part that will not expire within the refresh margin."""
-        with self._lock:
-            if not self._fresh(part_number):
-                self._refresh(part_number, stop)
-            return self._urls[part_number]
-
-    def invalidate(self, part_number: int, url: str) -> None:
-        """Forget a URL the store refused, so the next get() signs a new one."""
-        with self._lock:
-            entry = self._urls.get(part_number)
-            if entry is not None and entry.url == url:
-                del self._urls[part_number]
-
-    def done(self, part_number: int) -> None:
-        """The part is stored: its URL is no longer needed."""
-        with self._lock:
-            self._done.add(part_number)
-            self._urls.pop(part_number, None)
-            self._crcs.pop(part_number, None)
-
-    def _fresh(self, part_number: int) -> bool:
-        entry = self._urls.get(part_number)
-        return entry is not None and entry.expires - time.time() > self._config.url_refresh_margin
-
-    def _refresh(self, part_number: int, stop: threading.Event | None) -> None:
-        start = self._position.get(part_number, len(self._order)) + 1
-        ahead = [n for n in self._order[start:start + 4 * _URL_BATCH]
-                 if n not in self._done and not self._fresh(n)
-                 and (not self._composite or n in self._crcs)]
-        batch = [part_number, *ahead[:_URL_BATCH - 1]]
-        body: dict[str, Any] = {"part_numbers": batch}
-        if self._composite:
-            body = {"parts": [{"part_number": n, "crc32c": crc32c_base64(self._crcs[n])}
-                              for n in batch]}
-        if self._config.url_ttl:
-            body["expires_in"] = self._config.url_ttl
-        answer = self._api.call("POST", f"/v1/uploads/{self._upload_id}/urls", json=body,
-                                stop=stop)
-        self.refreshes += 1
-        self._store(answer["parts"])
-        if part_number not in self._urls:
-            raise ClientError(f"the gateway signed no URL for part {part_number}: "
-                              "the upload is about to expire")
-
-    def _store(self, parts: list[dict[str, Any]]) -> None:
-        for part in parts:
-            if part.get("url") is None:
-                continue  # listed, to be signed with its CRC32C
-            expires = datetime.fromisoformat(part["expires_at"]).timestamp()
-            self._urls[int(part["part_number"])] = SignedUrl(
-                part["url"], dict(part.get("headers") or {}), expires)
 
 
 def store_error_text(body: str) -> tuple[str, str]:
