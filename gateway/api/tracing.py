@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import time
-import uuid
 from contextvars import Token
 from dataclasses import dataclass
 
@@ -32,7 +32,7 @@ class RequestTrace:
 
 def choose_request_id(incoming: str) -> str:
     """The client's X-Request-ID when it is a sane token, else a fresh one."""
-    return incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    return incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(16)
 
 
 def begin_request(incoming_id: str) -> RequestTrace:
