@@ -42,32 +42,30 @@ class HotConnections:
     """A few driver connections kept for the hot reads, outside SQLAlchemy's pool.
 
     A pool checkout costs as much as the query here (and PostgreSQL's pre-ping a round
-    trip). Idle connections wait in a queue; one that fails is dropped and the read runs
-    again once on a fresh connection, which also covers a restarted database server.
+    trip). Idle connections wait in a queue, each with one cursor kept for its life: a
+    fresh psycopg cursor sets up its type adapters again on its first statement, about
+    10 µs of a 90 µs read on PostgreSQL. A connection that fails is dropped and the read
+    runs again once on a fresh one, which also covers a restarted database server.
     """
 
     def __init__(self, engine: Engine, keep: int = 8) -> None:
         self._engine = reader_of(engine)
-        self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._idle: queue.SimpleQueue[tuple[Any, Any]] = queue.SimpleQueue()
         self._keep = keep
         event.listen(engine, "engine_disposed", lambda _: self.close())
 
     def run(self, read: Callable[[Any], T]) -> T:
         """Call `read(cursor)` on an idle connection (or a new one), retrying once."""
         for attempt in (1, 2):
-            connection = self._checkout()
+            connection, cursor = self._checkout()
             try:
-                cursor = connection.cursor()
-                try:
-                    result = read(cursor)
-                finally:
-                    cursor.close()
+                result = read(cursor)
             except self._engine.dialect.loaded_dbapi.Error:
                 _close_quietly(connection)
                 if attempt == 2:
                     raise
                 continue
-            self._checkin(connection)
+            self._checkin(connection, cursor)
             return result
         raise AssertionError("unreachable")
 
@@ -75,21 +73,22 @@ class HotConnections:
         """Close every idle connection (when the engine is disposed)."""
         while True:
             try:
-                _close_quietly(self._idle.get_nowait())
+                _close_quietly(self._idle.get_nowait()[0])
             except queue.Empty:
                 return
 
-    def _checkout(self) -> Any:
+    def _checkout(self) -> tuple[Any, Any]:
         try:
             return self._idle.get_nowait()
         except queue.Empty:
             fairy = self._engine.raw_connection()
             fairy.detach()  # ours from now on; the pool's connect events have run
-            return fairy.dbapi_connection
+            connection: Any = fairy.dbapi_connection
+            return connection, connection.cursor()
 
-    def _checkin(self, connection: Any) -> None:
+    def _checkin(self, connection: Any, cursor: Any) -> None:
         if self._idle.qsize() < self._keep:
-            self._idle.put(connection)
+            self._idle.put((connection, cursor))
         else:
             _close_quietly(connection)
 
@@ -104,10 +103,11 @@ def _close_quietly(connection: Any) -> None:
 def fetch_one(cursor: Any, query: HotQuery, values: Mapping[str, Any]) -> dict[str, Any] | None:
     """The first row as a dict of column name to raw value, or None."""
     cursor.execute(query.sql, query.params(values))
-    row = cursor.fetchone()
-    if row is None:
+    # Read to the end: a kept SQLite cursor then holds no statement (nor its snapshot) open.
+    rows = cursor.fetchall()
+    if not rows:
         return None
-    return dict(zip(query.columns, row, strict=True))
+    return dict(zip(query.columns, rows[0], strict=True))
 
 
 def to_utc(value: Any) -> datetime | None:
