@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from flask import Flask, request, request_started
 from prometheus_client import REGISTRY
+from sqlalchemy import text
 from werkzeug.test import Client, TestResponse
 
 from gateway.api.fast_inspect import InspectFastPath
@@ -213,3 +214,18 @@ def test_a_query_string_does_not_change_inspect(app: Flask, api: Api, checkpoint
         answer = api.get(path + "?status=x")
     assert seen == [] and answer.data == flask_only(app).get(
         path, headers={"Authorization": f"Bearer {api.key}"}).data
+
+
+def test_a_failing_read_is_answered_by_flasks_error_handling(
+        app: Flask, api: Api, checkpointed: str, caplog: pytest.LogCaptureFixture) -> None:
+    engine = app.extensions["gateway"].engine
+    with engine.begin() as conn:  # the table gone: every read of an upload now fails
+        conn.execute(text("ALTER TABLE uploads RENAME TO uploads_away"))
+    path = f"/v1/uploads/{checkpointed}"
+    with caplog.at_level(logging.ERROR), flask_served(app) as seen:
+        answer = api.client.get(path, headers={"Authorization": f"Bearer {api.key}",
+                                               "X-Request-ID": "broken-db-1"})
+    assert seen == [path]
+    assert answer.status_code == 500 and answer.get_json()["error"] == "internal_error"
+    assert answer.headers["X-Request-ID"] == "broken-db-1"
+    assert any(r.getMessage() == "unhandled error" for r in caplog.records)
