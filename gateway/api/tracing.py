@@ -7,8 +7,8 @@ written, and a finished request is counted and logged in one way only.
 from __future__ import annotations
 
 import logging
+import random
 import re
-import secrets
 import time
 from contextvars import Token
 from dataclasses import dataclass
@@ -31,8 +31,13 @@ class RequestTrace:
 
 
 def choose_request_id(incoming: str) -> str:
-    """The client's X-Request-ID when it is a sane token, else a fresh one."""
-    return incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(16)
+    """The client's X-Request-ID when it is a sane token, else a fresh one (32 hex digits)."""
+    if _REQUEST_ID.match(incoming):
+        return incoming
+    # An id, not a secret (clients choose their own at will): random's generator, reseeded
+    # in every forked worker, needs no getrandom() call, which releases the GIL and so, in
+    # a busy threaded worker, waits to take it back.
+    return f"{random.getrandbits(128):032x}"
 
 
 def begin_request(incoming_id: str) -> RequestTrace:

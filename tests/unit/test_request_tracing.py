@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -50,3 +51,17 @@ def test_the_fast_path_refuses_an_app_where_inspect_is_shadowed() -> None:
     app.add_url_rule("/v1/uploads/<path:anything>", "elsewhere", lambda anything: "")
     with pytest.raises(RuntimeError, match="not to inspect"):
         inspect_route(app)
+
+
+def test_forked_workers_generate_different_request_ids() -> None:
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # a gunicorn worker is forked the same way
+        os.write(write_end, choose_request_id("").encode())
+        os._exit(0)
+    os.close(write_end)
+    mine = choose_request_id("")
+    os.waitpid(child, 0)
+    theirs = os.read(read_end, 64).decode()
+    os.close(read_end)
+    assert re.fullmatch(r"[0-9a-f]{32}", theirs) and theirs != mine
