@@ -49,6 +49,7 @@ bench: $(STAMP)  ## benchmarks (medians and ratios against an in-run baseline)
 	$(BIN)/python -m bench.upload
 	$(BIN)/python -m bench.browser_upload
 	$(BIN)/python -m bench.control_plane
+	$(BIN)/python -m bench.inspect_cpu
 
 bench-control-plane: $(STAMP)  ## inspect and re-sign req/s on SQLite and PostgreSQL vs a bare Flask app
 	$(BIN)/python -m bench.control_plane

@@ -11,6 +11,7 @@ from gateway.api import files, health, uploads, web
 from gateway.api.context import Services
 from gateway.api.cors import install_cors
 from gateway.api.error_handlers import GatewayApi, register_error_handlers
+from gateway.api.fast_inspect import install_inspect_fast_path
 from gateway.api.observability import install_request_hooks
 from gateway.auth import KeyService
 from gateway.config import Settings
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fl
     install_request_hooks(app)
     install_cors(app, settings.cors_origins)
     _serve_docs_assets(app)
+    install_inspect_fast_path(app)
     return app
 
 

@@ -15,6 +15,8 @@ ALLOWED_METHODS = "GET, POST, PUT, DELETE, OPTIONS"
 ALLOWED_HEADERS = "Authorization, Content-Type, X-Request-ID"
 EXPOSED_HEADERS = "X-Request-ID, Server-Timing, Retry-After"
 PREFLIGHT_MAX_AGE = "600"
+# Answers differ by Origin (CORS headers or none), so every answer says so to caches.
+VARY = "Origin"
 
 
 class CorsPolicy:
@@ -69,6 +71,6 @@ def _vary_on_origin(response: Response) -> None:
     # Written by hand: werkzeug's response.vary set re-parses and re-renders the header.
     vary = response.headers.get("Vary")
     if vary is None:
-        response.headers["Vary"] = "Origin"
-    elif "origin" not in {item.strip().lower() for item in vary.split(",")}:
-        response.headers["Vary"] = f"{vary}, Origin"
+        response.headers["Vary"] = VARY
+    elif VARY.lower() not in {item.strip().lower() for item in vary.split(",")}:
+        response.headers["Vary"] = f"{vary}, {VARY}"
