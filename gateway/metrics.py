@@ -45,10 +45,14 @@ STORE_ERRORS = Counter("gateway_store_errors", "Object-store calls that failed, 
 # The labelled series of each (method, route, status), looked up once: labels() validates
 # and locks on every call, which cost as much as the rest of the accounting.
 _REQUEST_SERIES: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+# Clients may send any token as a method: the rest share one label, so series stay bounded.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"})
 
 
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
-    """Account one answered HTTP request."""
+    """Account one answered HTTP request (a method HTTP does not define counts as OTHER)."""
+    if method not in _METHODS:
+        method = "OTHER"
     key = (method, route, status)
     series = _REQUEST_SERIES.get(key)
     if series is None:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql import Select
 
 from gateway.db.engine import reader_of
@@ -59,10 +60,14 @@ class HotConnections:
         """Call `read(reader)` on an idle connection (or a new one), retrying once."""
         for attempt in (1, 2):
             connection, reader = self._checkout()
+            dbapi = self._engine.dialect.loaded_dbapi
             try:
                 result = read(reader)
-            except self._engine.dialect.loaded_dbapi.Error:
+            except dbapi.Error as exc:
                 _close_quietly(connection)
+                if attempt == 2 and isinstance(exc, dbapi.OperationalError):
+                    # As SQLAlchemy would raise it: the API answers 503 database_unavailable.
+                    raise OperationalError(None, None, exc) from exc
                 if attempt == 2:
                     raise
                 continue

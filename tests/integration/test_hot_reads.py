@@ -73,3 +73,22 @@ def test_inspect_survives_the_database_dropping_its_connections(postgres: None, 
     assert dropped and dropped >= 1
     answer = api.get(path)
     assert answer.status_code == 200 and answer.get_json()["upload_id"] == upload["upload_id"]
+
+
+def test_a_database_error_on_sqlite_reads_as_sqlalchemys_operational_error(
+        tmp_path: Any) -> None:
+    # sqlite3 raises OperationalError for a statement it cannot run, as when its file is
+    # locked or gone; after the second try it reaches the API as SQLAlchemy's, so the one
+    # handler of database outages answers it (503 database_unavailable).
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import OperationalError
+
+    from gateway.db.hot_reads import HotConnections
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    try:
+        with pytest.raises(OperationalError, match="no such table"):
+            HotConnections(engine).run(lambda reads: reads.fetch_all(
+                "SELECT * FROM no_such_table", ()))
+    finally:
+        engine.dispose()

@@ -104,3 +104,12 @@ def test_single_request_uploads_count_as_completed(app: Flask, api: Api) -> None
         before, "gateway_uploads_completed_total") == 1
     assert _value(after, "gateway_completed_bytes_total") - _value(
         before, "gateway_completed_bytes_total") == len(b"counted bytes")
+
+
+def test_a_method_http_does_not_define_is_counted_as_other(app: Flask) -> None:
+    before = _value(_scrape(app), "gateway_http_requests_total", method="OTHER", status="405")
+    assert app.test_client().open("/v1/uploads", method="BREW").status_code == 405
+    samples = _scrape(app)
+    assert _value(samples, "gateway_http_requests_total", method="OTHER",
+                  status="405") == before + 1
+    assert not any(dict(labels).get("method") == "BREW" for _, labels in samples)
