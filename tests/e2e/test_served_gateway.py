@@ -60,3 +60,12 @@ def test_served_errors_are_json_without_traces(service: Service) -> None:
     assert response.status_code == 401 and response.json()["error"] == "unauthorized"
     assert requests.get(f"{service.url}/ready", timeout=10).json()["status"] == "ready"
     assert requests.get(f"{service.url}/openapi.json", timeout=10).json()["info"]["title"]
+
+
+def test_a_second_server_on_a_port_in_use_refuses_to_start(service: Service) -> None:
+    # The workers' sockets share their port (SO_REUSEPORT): another server must not join in.
+    port = service.url.rsplit(":", 1)[1]
+    second = service.cli("serve", "--port", port, "--workers", "1", check=False)
+    assert second.returncode == 1
+    assert f"cannot serve on 127.0.0.1:{port}: Address already in use" in second.stderr
+    assert requests.get(f"{service.url}/health", timeout=10).ok

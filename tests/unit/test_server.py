@@ -27,4 +27,19 @@ def test_options_shut_down_gracefully_with_threads() -> None:
     assert options["workers"] == server.default_workers()
     assert options["graceful_timeout"] == 30
     assert options["accesslog"] is None
+    assert options["reuse_port"] is True  # each worker its own socket: connections spread
     assert options["logconfig_dict"]["root"]["level"] == "INFO"
+
+
+def test_a_port_something_listens_on_is_reported_taken() -> None:
+    import socket
+
+    with socket.socket() as listener:
+        # As each gunicorn worker listens: a second server could share the port unasked.
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        assert server.port_taken("127.0.0.1", port) == "Address already in use"
+    assert server.port_taken("127.0.0.1", port) is None
+    assert server.port_taken("no-such-host.invalid", 8000)
