@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from gateway.errors import CHECKSUM_TYPE_CONFLICT, LENGTH_REQUIRED, SIZE_MISMATCH, GatewayError
 from gateway.storage.interface import ByteSource, StoreUploadMissing
+from gateway.uploads import claims
 from gateway.uploads.model import ChecksumType, PartRecord, Upload
 from gateway.uploads.service import UploadService
 from gateway.uploads.streams import ExactBodyReader
@@ -38,7 +39,7 @@ class PartProxy:
         svc = self._uploads
         upload = svc.require(tenant_id, upload_id)
         svc.require_active(upload, svc.clock(), "upload a part")
-        svc.require_in_plan(upload.plan, [part_number])
+        claims.require_in_plan(upload.plan, [part_number])
         if upload.checksum_type is ChecksumType.COMPOSITE:
             raise GatewayError(
                 CHECKSUM_TYPE_CONFLICT, "a composite upload's parts go to the store on URLs "

@@ -95,7 +95,7 @@ class UploadService:
         upload = self.require(tenant_id, upload_id)
         now = self.clock()
         self.require_active(upload, now, "sign part URLs")
-        self.require_in_plan(upload.plan, part_numbers)
+        claims.require_in_plan(upload.plan, part_numbers)
         claims.require_checksums_fit(upload, part_numbers,
                                      [None] * len(part_numbers) if crc32cs is None else crc32cs)
         expiry = self.policy.idle_expiry(now)
@@ -125,7 +125,7 @@ class UploadService:
         upload = self.require(tenant_id, upload_id)
         now = self.clock()
         self.require_active(upload, now, "forget a part")
-        self.require_in_plan(upload.plan, [part_number])
+        claims.require_in_plan(upload.plan, [part_number])
         if not self.repository.delete_part(upload.id, part_number, now,
                                            self.policy.idle_expiry(now)):
             raise self.state_error(upload.id, tenant_id, "forget a part")
@@ -158,11 +158,6 @@ class UploadService:
     def require_active(self, upload: Upload, now: datetime, action: str) -> None:
         """409 unless the upload is in progress and not idle past its expiry."""
         require_state(upload.effective_status(now), _ACTIVE, action)
-
-    @staticmethod
-    def require_in_plan(plan: PartPlan, part_numbers: Sequence[int]) -> None:
-        """422 naming the part numbers outside the plan."""
-        claims.require_in_plan(plan, part_numbers)
 
     def sign(self, upload: Upload, part_numbers: list[int], now: datetime,
              expires_in: int | None, crc32cs: list[int] | None = None) -> PresignedParts:
